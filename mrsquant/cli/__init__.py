@@ -1,0 +1,59 @@
+"""Command line: ``main(argv=None)`` collects one small module per subcommand.
+
+Each module defines ``add_subparser(subparsers)`` and ``run(args) -> int``.
+Errors caused by the input print one line on stderr and exit with status 2;
+``--debug`` shows the traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .. import __version__
+from ..errors import MRSQuantError
+
+#: subcommand modules, in the order ``--help`` lists them
+SUBCOMMANDS = ("convert", "info")
+
+DESCRIPTION = """\
+mrsquant: quantify in-vivo 1H MR spectra.
+
+Typical chain:  convert (vendor -> NIfTI-MRS)  ->  preprocess  ->  fit  ->  longitudinal
+Every command accepts NIfTI-MRS and the vendor formats that `convert` reads.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mrsquant", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"mrsquant {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(f".{name}", __name__)
+        module.add_subparser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except MRSQuantError as exc:
+        if args.debug:
+            raise
+        print(f"mrsquant {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mrsquant: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Readers and writers. ``load(path)`` walks one ordered registry of readers.
+
+Each reader is a small object with ``name``, ``description``,
+``can_read(path, head) -> bool`` (``head`` is the first 4 kB of the file, read
+once) and ``read(path) -> Spectra``. Writers are chosen by file name in
+``save``. Vendor formats go through spec2nii (see ``vendor.py``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import InputError, MRSQuantError
+from ..spectra import Spectra
+from . import nifti, text
+from .registry import READERS, WRITERS, register_reader, register_writer  # noqa: F401
+
+__all__ = ["load", "save", "READERS", "WRITERS", "detect_format"]
+
+_HEAD_BYTES = 4096
+
+
+def _head(path: Path) -> bytes:
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if path.is_dir():
+        return b""
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    with open(path, "rb") as fh:
+        return fh.read(_HEAD_BYTES)
+
+
+def detect_format(path) -> object:
+    """The first reader in the registry that claims ``path``."""
+    path = Path(path)
+    head = _head(path)
+    for reader in READERS:
+        try:
+            if reader.can_read(path, head):
+                return reader
+        except OSError:
+            continue
+    known = ", ".join(r.name for r in READERS)
+    raise InputError(f"{path}: not a format mrsquant reads (known: {known})")
+
+
+def load(path, **kwargs) -> Spectra:
+    """Read any supported MRS file into :class:`Spectra`.
+
+    Raises :class:`~mrsquant.errors.InputError` or
+    :class:`~mrsquant.errors.MetadataError` with a one-line reason.
+    """
+    path = Path(path)
+    reader = detect_format(path)
+    try:
+        return reader.read(path, **kwargs)
+    except MRSQuantError:
+        raise
+    except Exception as exc:  # a corrupt file surfaces as anything from numpy/nibabel/spec2nii
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot read as {reader.name}: {msg}") from exc
+
+
+def save(spectra: Spectra, path, **kwargs) -> Path:
+    """Write ``spectra`` to ``path``, format chosen by the file name.
+
+    Writes to a temporary file and renames it, so a failure never leaves a
+    half-written file behind.
+    """
+    path = Path(path)
+    name = path.name.lower()
+    for suffixes, writer in WRITERS:
+        if name.endswith(suffixes):
+            break
+    else:
+        known = ", ".join(s for suffixes, _ in WRITERS for s in suffixes)
+        raise InputError(f"{path}: cannot tell the output format from the name (known: {known})")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
+    if name.endswith(".gz"):
+        tmp = tmp.with_name(tmp.name + ".nii.gz")
+    try:
+        writer(spectra, tmp, **kwargs)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
