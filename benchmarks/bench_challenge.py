@@ -1,0 +1,92 @@
+"""Accuracy on the ISMRM 2016 fitting challenge (datasets 1-21 vs the published truth).
+
+Usage: python benchmarks/bench_challenge.py [--basis text_noTMS|LCModel|PATH] [--write]
+Prints mean absolute % error of ratios to tCr per metabolite; with --write,
+appends the table to docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import mrsquant as mq
+from mrsquant.basis.io import load_basis
+from mrsquant.fitting import FitModel
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))
+CH = DATA / "fitting_challenge_2016"
+TRUTH = DATA / "fitting_challenge_2016_truth" / "answers_datasets1-21_mM.csv"
+
+# our name -> truth row
+TRUTH_ROWS = {"tNAA": "NAA+NAAG", "tCho": "GPC+PCho", "Glu": "Glu", "Glx": "Glu+Gln", "mI": "Ins",
+              "Gln": "Gln", "GABA": "GABA", "GSH": "GSH", "Tau": "Tau", "tCr": "Cr+PCr", "NAA": "NAA",
+              "Asp": "Asp", "Lac": "Lac", "sI": "sIns", "PE": "PE"}
+PEERS = {
+    "LCModel 6.3": {"tNAA": 2.8, "tCho": 6.7, "Glu": 13.5, "Glx": 12.1, "mI": 12.6, "Gln": 33.1, "GABA": 38.0, "GSH": 29.3, "Tau": 23.3},
+    "FSL-MRS 2.4.8": {"tNAA": 2.9, "tCho": 6.1, "Glu": 7.9, "Glx": 5.5, "mI": 9.0, "Gln": 22.6, "GABA": 80.7, "GSH": 45.4, "Tau": 39.0},
+}
+REPORTED = ["tNAA", "tCho", "Glu", "Glx", "mI", "Gln", "GABA", "GSH", "Tau"]
+
+
+def load_challenge(ids):
+    specs = [mq.load(CH / "datasets_text" / f"dataset{i}.txt") for i in ids]
+    data = np.stack([s.data for s in specs])
+    return specs[0].replace(data=data, dims=("dyn",))
+
+
+def run(basis_path=None, **options):
+    basis = load_basis(basis_path or CH / "basisset_text_noTMS")
+    ids = list(range(1, 22))
+    spectra = load_challenge(ids)
+    model = FitModel(basis, **options)
+    t0 = time.perf_counter()
+    result = model.fit(spectra, names=[f"dataset{i}" for i in ids])
+    elapsed = time.perf_counter() - t0
+    truth = pd.read_csv(TRUTH, index_col=0)
+    rat = result.ratio("tCr")
+    rows = {}
+    for name in REPORTED + ["NAA", "Asp", "Lac", "PE", "sI"]:
+        if name not in result.metabolites:
+            continue
+        est = rat[:, result.metabolites.index(name)]
+        tr = np.array([truth.loc[TRUTH_ROWS[name], f"dataset{i}"] / truth.loc["Cr+PCr", f"dataset{i}"] for i in ids])
+        ok = tr > 0  # datasets without the metabolite have no relative error
+        rows[name] = 100 * np.abs(est[ok] / tr[ok] - 1)
+    return result, rows, elapsed
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--basis", default=None)
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args(argv)
+    result, rows, elapsed = run(args.basis)
+    print(f"fit of 21 spectra: {elapsed:.2f} s")
+    lines = ["| | " + " | ".join(REPORTED) + " |", "|---" * (len(REPORTED) + 1) + "|"]
+    for peer, vals in PEERS.items():
+        lines.append(f"| {peer} | " + " | ".join(f"{vals[m]:.1f}" for m in REPORTED) + " |")
+    lines.append("| **mrsquant** | " + " | ".join(f"**{np.mean(rows[m]):.1f}**" for m in REPORTED) + " |")
+    table = "\n".join(lines)
+    print(table)
+    for m, v in rows.items():
+        print(f"{m:5s} mean {np.mean(v):6.1f}  median {np.median(v):6.1f}  max {np.max(v):6.1f}")
+    if args.write:
+        doc = ROOT / "docs" / "benchmarks.md"
+        with open(doc, "a") as fh:
+            fh.write(f"\n## Fitting challenge accuracy (datasets 1-21, ratio to tCr, mean absolute % error)\n\n"
+                     f"{date.today()}, {platform.machine()} {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
+                     f"command: `python benchmarks/bench_challenge.py --write`; basis: "
+                     f"{args.basis or 'basisset_text_noTMS'}; 21 spectra fitted in {elapsed:.2f} s.\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()

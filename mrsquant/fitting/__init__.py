@@ -1,0 +1,3 @@
+"""Linear-combination fitting: FitModel (data independent) -> FitResult."""
+from .model import FitModel, FitOptions  # noqa: F401
+from .result import FitResult  # noqa: F401

@@ -1,0 +1,323 @@
+"""Batched numerical core of the linear-combination fit. numpy and scipy only.
+
+Every array has a leading batch axis ``N`` (spectra). No I/O, no logging, no
+per-spectrum Python loop: loops run over iterations, never over spectra.
+
+Model of the spectrum at the fit-window points ``w`` (docs/fitting.md)::
+
+    y_w = exp(i (phi0 + phi1 (ppm_w - ppm_ref))) * sum_m a_m FFT[b_m(t) h_g(m)(t)]_w
+          + sum_k (c_k' + i c_k'') B_k(ppm_w)
+
+    h_g(t) = exp(-2 pi i d_g t - pi l_g t - s_g t^2)
+
+with non-negative amplitudes ``a`` and baseline coefficients ``c`` solved
+linearly (variable projection, Kaufman's Jacobian) inside a batched
+Levenberg-Marquardt loop over the nonlinear parameters
+``theta = [phi0, phi1, d_0..d_G-1, l_0..l_G-1, s_0..s_G-1]``. A positive
+``d`` moves a group to higher ppm.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft as sfft
+from scipy.interpolate import BSpline
+
+TWO_PI = 2.0 * np.pi
+
+
+# ---------------------------------------------------------------------------
+# fixed design (data independent)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Design:
+    """Everything the core needs that does not depend on the data."""
+
+    basis_t: np.ndarray      # (M, P) complex64 basis FIDs on the data grid
+    t: np.ndarray            # (P,) s
+    groups: np.ndarray       # (M,) int group of each basis spectrum
+    n_groups: int
+    fft_idx: np.ndarray      # (W,) indices into the *unshifted* FFT for the window
+    ppm_w: np.ndarray        # (W,) ppm of the window points
+    ppm_ref: float           # pivot of the first-order phase
+    spline: np.ndarray       # (W, K) real baseline design
+    penalty: np.ndarray      # (K, K) roughness penalty (second differences)
+    lower: np.ndarray        # (Q,) bounds of theta
+    upper: np.ndarray
+    prior_mean: np.ndarray   # (Q,) soft priors on theta (sd = inf: none)
+    prior_sd: np.ndarray
+    f0_mhz: float = 123.2
+    centre_ppm: float = 4.65
+
+    @property
+    def n_basis(self) -> int:
+        return self.basis_t.shape[0]
+
+    @property
+    def n_theta(self) -> int:
+        return 2 + 3 * self.n_groups
+
+    def slices(self):
+        g = self.n_groups
+        return slice(2, 2 + g), slice(2 + g, 2 + 2 * g), slice(2 + 2 * g, 2 + 3 * g)
+
+
+def bspline_design(x: np.ndarray, spacing: float, degree: int = 3) -> np.ndarray:
+    """Cubic B-spline basis ``(len(x), K)`` on equally spaced knots covering ``x``."""
+    lo, hi = float(np.min(x)), float(np.max(x))
+    n_int = max(1, int(np.ceil((hi - lo) / spacing)))
+    inner = np.linspace(lo, hi, n_int + 1)
+    h = inner[1] - inner[0]
+    knots = np.concatenate([lo - h * np.arange(degree, 0, -1), inner, hi + h * np.arange(1, degree + 1)])
+    k = len(knots) - degree - 1
+    return BSpline.design_matrix(np.clip(x, lo, hi), knots, degree).toarray()[:, :k]
+
+
+def difference_penalty(k: int, order: int = 2) -> np.ndarray:
+    d = np.diff(np.eye(k), n=order, axis=0)
+    return d.T @ d
+
+
+# ---------------------------------------------------------------------------
+# model pieces
+# ---------------------------------------------------------------------------
+def modulation(design: Design, theta: np.ndarray) -> np.ndarray:
+    """Time-domain shift/broadening per group, ``(N, G, P)`` complex64."""
+    sd, sl, ss = design.slices()
+    t = design.t
+    d, l, s = theta[:, sd, None], theta[:, sl, None], theta[:, ss, None]
+    return np.exp((-TWO_PI * 1j * d - np.pi * l) * t - s * t * t).astype(np.complex64)
+
+
+def _window_fft(x: np.ndarray, design: Design) -> np.ndarray:
+    """FFT along the last axis, keeping the window points: ``(..., W)`` complex128."""
+    return sfft.fft(x, axis=-1, workers=-1)[..., design.fft_idx].astype(np.complex128)
+
+
+def phase_factor(design: Design, theta: np.ndarray) -> np.ndarray:
+    return np.exp(1j * (theta[:, :1] + theta[:, 1:2] * (design.ppm_w - design.ppm_ref)))
+
+
+def metabolite_columns(design: Design, theta: np.ndarray):
+    """Phased basis spectra at the window ``(N, W, M)`` and the modulated FIDs ``(N, M, P)``."""
+    h = modulation(design, theta)
+    x = design.basis_t[None, :, :] * h[:, design.groups, :]
+    cols = _window_fft(x, design)                       # (N, M, W)
+    cols *= phase_factor(design, theta)[:, None, :]
+    return np.swapaxes(cols, 1, 2), x
+
+
+def _real_stack(z: np.ndarray) -> np.ndarray:
+    """Complex ``(N, W, C)`` -> real ``(N, 2W, C)``."""
+    return np.concatenate([z.real, z.imag], axis=1)
+
+
+def linear_design(design: Design, cols: np.ndarray) -> np.ndarray:
+    """Real design ``(N, 2W, M + 2K)``: metabolite columns then real/imag baseline."""
+    n, w, m = cols.shape
+    k = design.spline.shape[1]
+    out = np.zeros((n, 2 * w, m + 2 * k))
+    out[:, :, :m] = _real_stack(cols)
+    out[:, :w, m:m + k] = design.spline
+    out[:, w:, m + k:] = design.spline
+    return out
+
+
+def penalty_matrix(design: Design, lam: np.ndarray, m: int) -> np.ndarray:
+    """Block-diagonal ``(N, M+2K, M+2K)`` penalty: none on amplitudes, ``lam R`` on the baseline."""
+    k = design.penalty.shape[0]
+    n = lam.shape[0]
+    pen = np.zeros((n, m + 2 * k, m + 2 * k))
+    pen[:, m:m + k, m:m + k] = lam[:, None, None] * design.penalty
+    pen[:, m + k:, m + k:] = lam[:, None, None] * design.penalty
+    return pen
+
+
+# ---------------------------------------------------------------------------
+# batched non-negative least squares on the first M unknowns
+# ---------------------------------------------------------------------------
+def _masked_solve(h: np.ndarray, b: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Solve ``h x = b`` with the variables where ``free`` is False pinned to 0."""
+    fm = free.astype(float)
+    hm = h * fm[:, :, None] * fm[:, None, :]
+    idx = np.arange(h.shape[1])
+    hm[:, idx, idx] += (1.0 - fm) * 1.0
+    # tiny ridge for columns that are all zero (e.g. empty basis spectra)
+    scale = np.maximum(np.abs(hm[:, idx, idx]).max(axis=1), 1e-300)
+    hm[:, idx, idx] += 1e-12 * scale[:, None]
+    return np.linalg.solve(hm, (b * fm)[..., None])[..., 0]
+
+
+def nnls_normal(h: np.ndarray, b: np.ndarray, m: int, max_iter: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Minimise ``x'hx/2 - b'x`` with ``x[:m] >= 0`` (batched active set).
+
+    Returns the solution ``(N, C)`` and the boolean free set ``(N, C)``.
+    Lawson-Hanson in the normal-equation form, run on all spectra at once;
+    spectra that have converged simply stop changing.
+    """
+    n, c = b.shape
+    free = np.ones((n, c), bool)
+    x = _masked_solve(h, b, free)
+    max_iter = max_iter or 3 * m + 5
+    for _ in range(max_iter):
+        neg = (x[:, :m] < 0) & free[:, :m]
+        if neg.any():
+            # drop the most negative amplitude of every spectrum that has one
+            rows = np.nonzero(neg.any(axis=1))[0]
+            worst = np.argmin(np.where(neg[rows], x[rows, :m], np.inf), axis=1)
+            free[rows, worst] = False
+            x = _masked_solve(h, b, free)
+            continue
+        grad = b - np.einsum("nij,nj->ni", h, x)
+        cand = (~free[:, :m]) & (grad[:, :m] > 1e-10 * np.maximum(np.abs(b[:, :m]).max(axis=1, keepdims=True), 1e-300))
+        if not cand.any():
+            break
+        rows = np.nonzero(cand.any(axis=1))[0]
+        best = np.argmax(np.where(cand[rows], grad[rows, :m], -np.inf), axis=1)
+        trial_free = free.copy()
+        trial_free[rows, best] = True
+        x_trial = _masked_solve(h, b, trial_free)
+        # accept the addition only where the new variable comes out positive
+        ok = x_trial[rows, best] > 0
+        if not ok.any():
+            break
+        acc = rows[ok]
+        free[acc, best[ok]] = True
+        x[acc] = x_trial[acc]
+    x[:, :m] = np.where(free[:, :m], np.maximum(x[:, :m], 0.0), 0.0)
+    return x, free
+
+
+# ---------------------------------------------------------------------------
+# one evaluation: linear solve for given theta
+# ---------------------------------------------------------------------------
+@dataclass
+class Evaluation:
+    cost: np.ndarray        # (N,) residual sum of squares + penalty
+    x: np.ndarray           # (N, M+2K) linear unknowns
+    free: np.ndarray        # (N, M+2K)
+    cols: np.ndarray        # (N, W, M) phased metabolite columns
+    fids: np.ndarray        # (N, M, P) modulated basis FIDs (unphased)
+    dmat: np.ndarray        # (N, 2W, M+2K)
+    hmat: np.ndarray        # (N, C, C) normal matrix incl. penalty
+    resid: np.ndarray       # (N, 2W) real-stacked residual
+
+
+def evaluate(design: Design, y: np.ndarray, theta: np.ndarray, lam: np.ndarray) -> Evaluation:
+    """Linear (amplitude + baseline) solve at fixed ``theta``."""
+    m = design.n_basis
+    cols, fids = metabolite_columns(design, theta)
+    dmat = linear_design(design, cols)
+    yr = _real_stack(y[..., None])[..., 0]
+    hmat = np.einsum("nri,nrj->nij", dmat, dmat) + penalty_matrix(design, lam, m)
+    b = np.einsum("nri,nr->ni", dmat, yr)
+    x, free = nnls_normal(hmat, b, m)
+    resid = yr - np.einsum("nri,ni->nr", dmat, x)
+    k = design.penalty.shape[0]
+    cre, cim = x[:, m:m + k], x[:, m + k:]
+    pen = lam * (np.einsum("ni,ij,nj->n", cre, design.penalty, cre)
+                 + np.einsum("ni,ij,nj->n", cim, design.penalty, cim))
+    cost = np.einsum("nr,nr->n", resid, resid) + pen
+    return Evaluation(cost, x, free, cols, fids, dmat, hmat, resid)
+
+
+def theta_jacobian(design: Design, theta: np.ndarray, ev: Evaluation) -> np.ndarray:
+    """d(model)/d(theta) at fixed linear unknowns, real-stacked ``(N, 2W, Q)``."""
+    m = design.n_basis
+    g = design.n_groups
+    a = ev.x[:, :m]
+    metab = np.einsum("nwm,nm->nw", ev.cols, a)                   # phased metabolite model
+    jac = np.empty((theta.shape[0], design.ppm_w.size, design.n_theta), complex)
+    jac[:, :, 0] = 1j * metab
+    jac[:, :, 1] = 1j * (design.ppm_w - design.ppm_ref) * metab
+    # group sums in the time domain, then one FFT per group and parameter
+    onehot = (design.groups[None, :] == np.arange(g)[:, None]).astype(np.complex64)  # (G, M)
+    sums = np.einsum("gm,nm,nmp->ngp", onehot, a.astype(np.complex64), ev.fids)     # (N, G, P)
+    t = design.t.astype(np.float32)
+    stack = np.concatenate([(-TWO_PI * 1j) * t * sums, -np.pi * t * sums, -(t * t) * sums], axis=1)
+    spec = _window_fft(stack, design) * phase_factor(design, theta)[:, None, :]     # (N, 3G, W)
+    jac[:, :, 2:] = np.swapaxes(spec, 1, 2)
+    return _real_stack(jac)
+
+
+def project_out(ev: Evaluation, jr: np.ndarray) -> np.ndarray:
+    """Kaufman's variable-projection Jacobian: remove the part the linear unknowns absorb."""
+    fm = ev.free.astype(float)
+    d = ev.dmat * fm[:, None, :]
+    h = ev.hmat * fm[:, :, None] * fm[:, None, :]
+    idx = np.arange(h.shape[1])
+    h[:, idx, idx] += (1.0 - fm)
+    coef = np.linalg.solve(h, np.einsum("nri,nrq->niq", d, jr))
+    return jr - np.einsum("nri,niq->nrq", d, coef)
+
+
+def prior_cost(design: Design, theta: np.ndarray, noise_var: np.ndarray) -> np.ndarray:
+    z = (theta - design.prior_mean) / design.prior_sd
+    return noise_var * np.einsum("nq,nq->n", z, z)
+
+
+def levenberg_marquardt(design: Design, y: np.ndarray, theta0: np.ndarray, lam: np.ndarray,
+                        noise_var: np.ndarray, *, max_iter: int = 40, tol: float = 1e-7):
+    """Batched LM over ``theta``; returns ``(theta, Evaluation, n_iter)``."""
+    theta = np.clip(theta0, design.lower, design.upper)
+    ev = evaluate(design, y, theta, lam)
+    cost = ev.cost + prior_cost(design, theta, noise_var)
+    mu = np.full(theta.shape[0], 1e-2)
+    active = np.ones(theta.shape[0], bool)
+    inv_var = 1.0 / design.prior_sd ** 2
+    it = 0
+    for it in range(1, max_iter + 1):
+        jr = project_out(ev, theta_jacobian(design, theta, ev))
+        jtj = np.einsum("nrp,nrq->npq", jr, jr) + noise_var[:, None, None] * np.diag(inv_var)
+        grad = np.einsum("nrp,nr->np", jr, ev.resid) - noise_var[:, None] * (theta - design.prior_mean) * inv_var
+        diag = np.einsum("nqq->nq", jtj)
+        damped = jtj + mu[:, None, None] * np.einsum("nq,qr->nqr", diag + 1e-12 * diag.max(axis=1, keepdims=True),
+                                                       np.eye(theta.shape[1]))
+        step = np.linalg.solve(damped, grad[..., None])[..., 0]
+        step[~active] = 0.0
+        trial = np.clip(theta + step, design.lower, design.upper)
+        ev_t = evaluate(design, y, trial, lam)
+        cost_t = ev_t.cost + prior_cost(design, trial, noise_var)
+        better = (cost_t < cost) & active
+        rel = np.where(better, (cost - cost_t) / np.maximum(cost, 1e-300), 0.0)
+        theta = np.where(better[:, None], trial, theta)
+        _merge(ev, ev_t, better)
+        cost = np.where(better, cost_t, cost)
+        mu = np.where(better, np.maximum(mu / 3.0, 1e-7), mu * 4.0)
+        done = (better & (rel < tol)) | (mu > 1e8)
+        active &= ~done
+        if not active.any():
+            break
+    return theta, ev, it
+
+
+def _merge(ev: Evaluation, new: Evaluation, mask: np.ndarray) -> None:
+    for name in ("cost", "x", "free", "cols", "fids", "dmat", "hmat", "resid"):
+        old = getattr(ev, name)
+        sel = mask.reshape((-1,) + (1,) * (old.ndim - 1))
+        setattr(ev, name, np.where(sel, getattr(new, name), old))
+
+
+# ---------------------------------------------------------------------------
+# uncertainty
+# ---------------------------------------------------------------------------
+def covariance(design: Design, theta: np.ndarray, ev: Evaluation, lam: np.ndarray,
+               noise_var: np.ndarray) -> np.ndarray:
+    """Cramer-Rao covariance of ``[a, c, theta]`` from the full Fisher information.
+
+    Amplitudes pinned at zero by the non-negativity constraint keep their
+    unconstrained variance (the bound of an estimate at the boundary).
+    The baseline roughness penalty enters as prior information.
+    """
+    m = design.n_basis
+    jt = theta_jacobian(design, theta, ev)                       # (N, 2W, Q)
+    full = np.concatenate([ev.dmat, jt], axis=2)
+    fisher = np.einsum("nri,nrj->nij", full, full)
+    c = ev.dmat.shape[2]
+    fisher[:, :c, :c] += penalty_matrix(design, lam, m)
+    q = theta.shape[1]
+    fisher[:, c:, c:] += noise_var[:, None, None] * np.diag(1.0 / design.prior_sd ** 2)
+    idx = np.arange(c + q)
+    fisher[:, idx, idx] += 1e-12 * np.abs(fisher[:, idx, idx]).max(axis=1, keepdims=True)
+    return np.linalg.inv(fisher) * noise_var[:, None, None]

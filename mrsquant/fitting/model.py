@@ -1,0 +1,336 @@
+"""``FitModel`` (data independent) and its ``fit`` method (DIPY style).
+
+``FitModel(basis, ...)`` holds the basis, the options and, per data grid, the
+fixed design of the batched core (resampled basis, window, baseline design,
+bounds). ``FitModel.fit(spectra)`` flattens the leading dims to ``(N, n)``,
+fits all N spectra in one batched call (chunked to bound memory) and returns
+a :class:`~mrsquant.fitting.result.FitResult`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import axes
+from ..basis.basis import Basis
+from ..basis.names import is_lipid, is_macromolecule
+from ..errors import BasisMismatchError
+from ..spectra import Spectra
+from . import _core
+from .result import FitResult
+
+GROUP_NAMES = ("metabolites", "macromolecules", "lipids")
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Model options (all keyword arguments of :class:`FitModel`)."""
+
+    ppm_range: tuple[float, float] = (0.2, 4.2)
+    baseline: str = "spline"              # "spline", "poly" or "none"
+    baseline_spacing_ppm: float = 0.4     # knot spacing of the cubic B-spline baseline
+    baseline_order: int = 3               # polynomial order when baseline="poly"
+    baseline_stiffness: float | None = None  # None: chosen automatically per spectrum
+    lineshape: str = "voigt"              # "voigt" or "lorentzian"
+    max_shift_ppm: float = 0.25
+    max_lw_hz: float = 40.0
+    max_iter: int = 40
+    chunk_size: int = 256
+    phase1: bool = True
+    phase1_sd_deg_per_ppm: float = 10.0
+    group_shift_sd_hz: float = 3.0        # soft tie of the MM/lipid shifts to the metabolites
+
+
+def default_groups(names) -> np.ndarray:
+    """Metabolites 0, macromolecules 1, lipids 2 (only groups present are kept)."""
+    raw = np.array([2 if is_lipid(n) else 1 if is_macromolecule(n) else 0 for n in names])
+    _, groups = np.unique(raw, return_inverse=True)
+    return groups
+
+
+class FitModel:
+    """Linear-combination model of MR spectra.
+
+    Parameters
+    ----------
+    basis : Basis
+    **options
+        See :class:`FitOptions` (``ppm_range``, ``baseline``, ``lineshape``...).
+
+    Examples
+    --------
+    >>> model = FitModel(basis)                      # doctest: +SKIP
+    >>> result = model.fit(spectra)                  # doctest: +SKIP
+    >>> result.to_xarray()                           # doctest: +SKIP
+    """
+
+    def __init__(self, basis: Basis, **options):
+        self.basis = basis
+        self.options = FitOptions(**options)
+        self.groups = default_groups(basis.names)
+        self.group_names = tuple(GROUP_NAMES[g] for g in np.unique(
+            [2 if is_lipid(n) else 1 if is_macromolecule(n) else 0 for n in basis.names]))
+        self._designs: dict = {}
+
+    # -- data independent design, cached per data grid ----------------------
+    def design_for(self, n_points: int, dwelltime_s: float, f0_mhz: float,
+                   centre_ppm: float = axes.WATER_PPM) -> _core.Design:
+        key = (n_points, round(dwelltime_s, 12), round(f0_mhz, 6), centre_ppm)
+        if key not in self._designs:
+            self._designs[key] = self._build_design(n_points, dwelltime_s, f0_mhz, centre_ppm)
+        return self._designs[key]
+
+    def _build_design(self, n_points, dwelltime_s, f0_mhz, centre_ppm) -> _core.Design:
+        opt = self.options
+        b = self.basis.resample(dwelltime_s, n_points)
+        if abs(b.centre_ppm - centre_ppm) > 1e-6:
+            # move the basis so that its ppm scale matches the data's receiver centre
+            shift_hz = (b.centre_ppm - centre_ppm) * f0_mhz
+            t = axes.time_axis(n_points, dwelltime_s)
+            b = b.replace(fids=b.fids * np.exp(-2j * np.pi * shift_hz * t))
+        ppm = axes.ppm_axis(n_points, dwelltime_s, f0_mhz, centre_ppm)
+        win = np.nonzero(axes.ppm_window(ppm, opt.ppm_range))[0]
+        if win.size < 20:
+            raise BasisMismatchError(f"fit range {opt.ppm_range} ppm holds only {win.size} points")
+        fft_idx = (win - n_points // 2) % n_points
+        ppm_w = ppm[win]
+        if opt.baseline == "spline":
+            spline = _core.bspline_design(ppm_w, opt.baseline_spacing_ppm)
+            penalty = _core.difference_penalty(spline.shape[1])
+        elif opt.baseline == "poly":
+            x = (ppm_w - ppm_w.mean()) / np.ptp(ppm_w) * 2
+            spline = np.polynomial.legendre.legvander(x, opt.baseline_order)
+            penalty = np.zeros((spline.shape[1],) * 2)
+        elif opt.baseline == "none":
+            spline = np.zeros((ppm_w.size, 0))
+            penalty = np.zeros((0, 0))
+        else:
+            raise ValueError(f"unknown baseline {opt.baseline!r}")
+        g = int(self.groups.max()) + 1
+        lower = np.concatenate([[-4 * np.pi, -1.0], np.full(g, -opt.max_shift_ppm * f0_mhz),
+                                np.zeros(g), np.zeros(g)])
+        max_s = 0.0 if opt.lineshape == "lorentzian" else (np.pi * opt.max_lw_hz / 2) ** 2 / np.log(2)
+        upper = np.concatenate([[4 * np.pi, 1.0], np.full(g, opt.max_shift_ppm * f0_mhz),
+                                np.full(g, opt.max_lw_hz), np.full(g, max_s)])
+        if not opt.phase1:
+            lower[1] = upper[1] = 0.0
+        prior_mean = np.zeros(2 + 3 * g)
+        prior_sd = np.full(2 + 3 * g, np.inf)
+        prior_sd[1] = np.deg2rad(opt.phase1_sd_deg_per_ppm)
+        return _core.Design(
+            basis_t=b.fids.astype(np.complex64), t=axes.time_axis(n_points, dwelltime_s),
+            groups=self.groups, n_groups=g, fft_idx=fft_idx, ppm_w=ppm_w,
+            ppm_ref=float(np.mean(opt.ppm_range)), spline=spline, penalty=penalty,
+            lower=lower, upper=upper, prior_mean=prior_mean, prior_sd=prior_sd,
+            f0_mhz=float(f0_mhz), centre_ppm=float(centre_ppm))
+
+    # -- fitting -------------------------------------------------------------
+    def fit(self, spectra: Spectra, *, names=None, progress=None) -> FitResult:
+        """Fit every spectrum in ``spectra`` (any leading dims) in batched calls.
+
+        ``progress``: optional callable ``progress(n_done)`` called after each chunk.
+        """
+        self.basis.check_compatible(spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz)
+        design = self.design_for(spectra.n_points, spectra.dwelltime_s,
+                                 spectra.spectrometer_frequency_mhz, spectra.centre_ppm)
+        fids = spectra.flat()
+        n = fids.shape[0]
+        if names is None:
+            names = [f"spectrum{i}" for i in range(n)] if n > 1 else ["spectrum"]
+        parts = []
+        for start in range(0, n, self.options.chunk_size):
+            parts.append(fit_batch(design, fids[start:start + self.options.chunk_size], self.options,
+                                   self.basis.names))
+            if progress is not None:
+                progress(min(start + self.options.chunk_size, n))
+        arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        return FitResult(arrays=arrays, names=list(names), basis_names=self.basis.names,
+                         ppm=design.ppm_w, spectra=spectra, model=self, design=design,
+                         shape=spectra.shape)
+
+
+# ---------------------------------------------------------------------------
+# batch fit: initialisation, LM, baseline stiffness, uncertainty
+# ---------------------------------------------------------------------------
+def noise_sd(spectra_full: np.ndarray, ppm: np.ndarray) -> np.ndarray:
+    """Noise SD per real component from the signal-free ends of the spectrum.
+
+    Uses points below -1 ppm and above 9.5 ppm (1H), detrended by a straight
+    line per region, robust (MAD) estimate. See docs/conventions.md.
+    """
+    out = []
+    for sel in ((ppm < -1.0), (ppm > 9.5)):
+        if sel.sum() < 16:
+            continue
+        seg = spectra_full[:, sel]
+        x = np.linspace(-1, 1, seg.shape[1])
+        vals = []
+        for part in (seg.real, seg.imag):
+            coef = np.polynomial.polynomial.polyfit(x, part.T, 1)
+            resid = part - np.polynomial.polynomial.polyval(x, coef)
+            vals.append(1.4826 * np.median(np.abs(resid - np.median(resid, axis=1, keepdims=True)), axis=1))
+        out.append(np.mean(vals, axis=0))
+    if not out:  # no signal-free region: fall back to the outer 10 % of points
+        k = max(8, ppm.size // 10)
+        seg = np.concatenate([spectra_full[:, :k], spectra_full[:, -k:]], axis=1)
+        return np.std(np.diff(seg.real, axis=1), axis=1) / np.sqrt(2)
+    return np.min(out, axis=0)
+
+
+def _initial_theta(design: _core.Design, y: np.ndarray, lam: np.ndarray, options: FitOptions,
+                   f0_mhz: float) -> np.ndarray:
+    """Coarse start: frequency by cross-correlation, phase and width by a small grid."""
+    n = y.shape[0]
+    g = design.n_groups
+    q = design.n_theta
+    sd, sl, ss = design.slices()
+    theta = np.zeros((n, q))
+    theta[:, sl] = 2.0
+    # frequency: correlate |data| with |sum of basis| over +-max_shift
+    ref_theta = theta[:1].copy()
+    ref_theta[:, sl] = 4.0
+    cols, _ = _core.metabolite_columns(design, ref_theta)
+    template = np.abs(cols[0]).sum(axis=1)                       # (W,)
+    dppm = np.abs(np.diff(design.ppm_w)).mean()
+    max_lag = int(options.max_shift_ppm * 0.6 / dppm)
+    mag = np.abs(y)
+    lags = np.arange(-max_lag, max_lag + 1)
+    w = template.size
+    scores = np.empty((n, lags.size))
+    for i, lag in enumerate(lags):  # loop over lags (a handful), not spectra
+        if lag >= 0:
+            scores[:, i] = mag[:, lag:] @ template[:w - lag]
+        else:
+            scores[:, i] = mag[:, :lag] @ template[-lag:]
+    best = lags[np.argmax(scores, axis=1)]
+    # a lag of +k points moves the template to later indices = lower ppm
+    theta[:, sd] = (-best * dppm * f0_mhz)[:, None]
+    # zero-order phase and Lorentzian width on a small grid
+    best_cost = np.full(n, np.inf)
+    best_theta = theta.copy()
+    for lw in (1.0, 4.0, 9.0):
+        trial = theta.copy()
+        trial[:, sl] = lw
+        trial[:, 0] = 0.0
+        cols, fids = _core.metabolite_columns(design, trial)
+        for ph in np.deg2rad(np.arange(-180, 180, 30)):
+            c = cols * np.exp(1j * ph)
+            ev = _linear_only(design, y, c, lam)
+            better = ev < best_cost
+            best_cost = np.where(better, ev, best_cost)
+            best_theta[better] = trial[better]
+            best_theta[better, 0] = ph
+    return best_theta
+
+
+def _linear_only(design, y, cols, lam):
+    dmat = _core.linear_design(design, cols)
+    yr = _core._real_stack(y[..., None])[..., 0]
+    h = np.einsum("nri,nrj->nij", dmat, dmat) + _core.penalty_matrix(design, lam, design.n_basis)
+    b = np.einsum("nri,nr->ni", dmat, yr)
+    x, _ = _core.nnls_normal(h, b, design.n_basis)
+    r = yr - np.einsum("nri,ni->nr", dmat, x)
+    return np.einsum("nr,nr->n", r, r)
+
+
+STIFFNESS_GRID = np.array([1e-1, 1e0, 1e1, 1e2, 1e3, 1e4])
+
+
+def _lambda_unit(design):
+    if design.spline.shape[1] == 0:
+        return 0.0
+    return float(np.mean(np.sum(design.spline ** 2, axis=0)))
+
+
+def choose_stiffness(design, y, theta, noise_var, grid=STIFFNESS_GRID):
+    """Baseline stiffness per spectrum minimising AIC = RSS/sigma^2 + 2 edf (linear part)."""
+    unit = _lambda_unit(design)
+    n = y.shape[0]
+    if unit == 0.0 or not np.any(design.penalty):
+        return np.zeros(n)
+    cols, _ = _core.metabolite_columns(design, theta)
+    dmat = _core.linear_design(design, cols)
+    yr = _core._real_stack(y[..., None])[..., 0]
+    dtd = np.einsum("nri,nrj->nij", dmat, dmat)
+    b = np.einsum("nri,nr->ni", dmat, yr)
+    best = np.full(n, np.inf)
+    lam_best = np.full(n, grid[0] * unit)
+    for nu in grid:
+        lam = np.full(n, nu * unit)
+        h = dtd + _core.penalty_matrix(design, lam, design.n_basis)
+        x, free = _core.nnls_normal(h, b, design.n_basis)
+        r = yr - np.einsum("nri,ni->nr", dmat, x)
+        rss = np.einsum("nr,nr->n", r, r)
+        edf = np.einsum("nii->n", np.linalg.solve(h, dtd))
+        aic = rss / noise_var + 2.0 * edf
+        better = aic < best
+        best = np.where(better, aic, best)
+        lam_best = np.where(better, lam, lam_best)
+    return lam_best
+
+
+def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis_names=()) -> dict:
+    """Fit ``fids (N, P)`` with the batched core; returns plain arrays."""
+    n, p = fids.shape
+    spec_full = axes.to_spectrum(fids)
+    ppm_full = axes.ppm_axis(p, design.t[1] - design.t[0], design.f0_mhz, design.centre_ppm)
+    sigma = noise_sd(spec_full, ppm_full)
+    y = spec_full[:, (design.fft_idx + p // 2) % p]
+    scale = np.abs(y).max(axis=1)
+    scale = np.where(scale > 0, scale, 1.0)
+    y = y / scale[:, None]
+    noise_var = np.maximum((sigma / scale) ** 2, 1e-20)
+    f0 = design.f0_mhz
+    unit = _lambda_unit(design)
+    if options.baseline_stiffness is not None:
+        lam = np.full(n, options.baseline_stiffness * unit)
+    else:
+        lam = np.full(n, 1e2 * unit)
+    theta0 = _initial_theta(design, y, lam, options, f0)
+    theta, ev, n_iter = _core.levenberg_marquardt(design, y, theta0, lam, noise_var, max_iter=options.max_iter)
+    if options.baseline_stiffness is None and unit > 0:
+        lam = choose_stiffness(design, y, theta, noise_var)
+        theta, ev, n_iter2 = _core.levenberg_marquardt(design, y, theta, lam, noise_var,
+                                                       max_iter=max(10, options.max_iter // 3))
+        n_iter += n_iter2
+    cov = _core.covariance(design, theta, ev, lam, noise_var)
+    m = design.n_basis
+    k = design.spline.shape[1]
+    amp = ev.x[:, :m] * scale[:, None]
+    cov_a = cov[:, :m, :m] * (scale ** 2)[:, None, None]
+    base_c = (ev.x[:, m:m + k] + 1j * ev.x[:, m + k:]) * scale[:, None]
+    baseline = np.einsum("wk,nk->nw", design.spline, base_c)
+    ph = _core.phase_factor(design, theta)
+    components = ev.cols * ev.x[:, None, :m] * scale[:, None, None]        # (N, W, M), phased
+    unphase = np.conj(ph)
+    data_w = y * scale[:, None]
+    theta_sd = np.sqrt(np.maximum(np.einsum("nqq->nq", cov[:, -design.n_theta:, -design.n_theta:]), 0))
+    return {
+        "amplitude": amp,
+        "cov_amplitude": cov_a,
+        "theta": theta,
+        "theta_sd": theta_sd,
+        "lam": lam,
+        "noise_sd": sigma,
+        "data": data_w * unphase,
+        "baseline": baseline * unphase,
+        "components": np.swapaxes(components * unphase[:, :, None], 1, 2),   # (N, M, W)
+        "fit": (components.sum(axis=2) + baseline) * unphase,
+        "fwhm_hz": _reference_fwhm(design, ev.fids, basis_names),
+        "n_iter": np.full(n, n_iter),
+    }
+
+
+def _reference_fwhm(design, model_fids, basis_names) -> np.ndarray:
+    """FWHM (Hz) of the fitted reference singlet (NAA, else Cr...) as it appears in the data."""
+    from ..qc.metrics import reference_singlet, singlet_fwhm_hz
+
+    ref = reference_singlet(basis_names)
+    if ref is None:
+        return np.full(model_fids.shape[0], np.nan)
+    i = list(basis_names).index(ref[0])
+    dt = design.t[1] - design.t[0]
+    shift_ppm = 0.0
+    return singlet_fwhm_hz(model_fids[:, i, :].astype(np.complex128), dt, design.f0_mhz,
+                           design.centre_ppm, ref[1] + shift_ppm)

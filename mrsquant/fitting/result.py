@@ -1,0 +1,187 @@
+"""``FitResult``: plain arrays from the batched fit; derived values by pure functions."""
+from __future__ import annotations
+
+import json
+from functools import cached_property
+
+import numpy as np
+
+from .. import __version__
+from ..basis.names import COMBINED
+
+
+# ---------------------------------------------------------------------------
+# pure functions (leading batch axis)
+# ---------------------------------------------------------------------------
+def crlb_abs(cov: np.ndarray) -> np.ndarray:
+    """Standard deviation bound ``(N, M)`` from a covariance ``(N, M, M)``."""
+    return np.sqrt(np.maximum(np.einsum("nmm->nm", cov), 0.0))
+
+
+def combine(amplitude: np.ndarray, cov: np.ndarray, names, combined=COMBINED):
+    """Append combined metabolites (tNAA, tCr, tCho, Glx) when all parts are present.
+
+    Returns ``(names, amplitude (N, M'), cov (N, M', M'))`` with the
+    covariance of sums taken from the full covariance.
+    """
+    names = list(names)
+    rows = []
+    new_names = []
+    for name, parts in combined.items():
+        if all(p in names for p in parts) and name not in names:
+            w = np.zeros(len(names))
+            w[[names.index(p) for p in parts]] = 1.0
+            rows.append(w)
+            new_names.append(name)
+    t = np.vstack([np.eye(len(names))] + ([np.array(rows)] if rows else []))
+    amp = amplitude @ t.T
+    cov2 = np.einsum("im,nmk,jk->nij", t, cov, t)
+    return names + new_names, amp, cov2
+
+
+def ratio_to(amplitude: np.ndarray, names, reference: str = "tCr") -> np.ndarray:
+    if reference not in names:
+        return np.full(amplitude.shape, np.nan)
+    ref = amplitude[:, list(names).index(reference)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return amplitude / ref[:, None]
+
+
+class FitResult:
+    """Result of :meth:`FitModel.fit`.
+
+    Holds the arrays of the batched fit (``arrays``: amplitude, cov_amplitude,
+    theta, data, fit, baseline, components, ...) with one leading axis of N
+    spectra; derived values are computed on demand by the module-level
+    functions. ``to_xarray()`` gives the Dataset of docs/fit_outputs.md.
+    """
+
+    def __init__(self, *, arrays, names, basis_names, ppm, spectra, model, design, shape=None):
+        self.arrays = arrays
+        self.names = list(names)
+        self.basis_names = tuple(basis_names)
+        self.ppm = np.asarray(ppm)
+        self.spectra = spectra
+        self.model = model
+        self.design = design
+        self.shape = shape
+        self.status = ["ok"] * len(self.names)
+        self.conc_mm = None        # (N, M') set by quant.water_scaling
+        self.conc_crlb_mm = None
+        self.water = None          # dict of water-fit arrays when a reference was given
+        self.inputs: list[str] = []
+        self.water_inputs: list[str] = []
+        self.headers: list[dict] = []
+        self.preprocessing: list = []
+
+    # -- amplitudes and uncertainties ---------------------------------------
+    @cached_property
+    def _combined(self):
+        return combine(self.arrays["amplitude"], self.arrays["cov_amplitude"], self.basis_names)
+
+    @property
+    def metabolites(self) -> list[str]:
+        return self._combined[0]
+
+    @property
+    def amplitude(self) -> np.ndarray:
+        return self._combined[1]
+
+    @property
+    def covariance(self) -> np.ndarray:
+        return self._combined[2]
+
+    @property
+    def crlb_abs(self) -> np.ndarray:
+        return crlb_abs(self.covariance)
+
+    @property
+    def crlb_percent(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 100.0 * self.crlb_abs / self.amplitude
+        return np.where(self.amplitude > 0, out, np.nan)
+
+    def ratio(self, reference: str = "tCr") -> np.ndarray:
+        return ratio_to(self.amplitude, self.metabolites, reference)
+
+    def get(self, metabolite: str, what: str = "amplitude") -> np.ndarray:
+        arr = getattr(self, what) if what != "ratio" else self.ratio()
+        return arr[:, self.metabolites.index(metabolite)]
+
+    # -- model pieces --------------------------------------------------------
+    @property
+    def theta(self):
+        return self.arrays["theta"]
+
+    @cached_property
+    def qc(self) -> dict:
+        from ..qc.metrics import fit_quality
+        return fit_quality(self)
+
+    # -- export --------------------------------------------------------------
+    def to_xarray(self):
+        import xarray as xr
+
+        d = self.design
+        sd, sl, ss = d.slices()
+        theta = self.theta
+        qc = self.qc
+        n = len(self.names)
+        conc = self.conc_mm if self.conc_mm is not None else np.full(self.amplitude.shape, np.nan)
+        conc_sd = self.conc_crlb_mm if self.conc_crlb_mm is not None else np.full(self.amplitude.shape, np.nan)
+        gauss_fwhm = 2.0 * np.sqrt(np.maximum(theta[:, ss.start], 0) * np.log(2)) / np.pi
+        ds = xr.Dataset(
+            {
+                "data": (("spectrum", "ppm"), self.arrays["data"]),
+                "fit": (("spectrum", "ppm"), self.arrays["fit"]),
+                "baseline": (("spectrum", "ppm"), self.arrays["baseline"]),
+                "components": (("spectrum", "basis_metabolite", "ppm"), self.arrays["components"]),
+                "amplitude": (("spectrum", "metabolite"), self.amplitude),
+                "crlb_abs": (("spectrum", "metabolite"), self.crlb_abs),
+                "crlb_percent": (("spectrum", "metabolite"), self.crlb_percent),
+                "ratio_tcr": (("spectrum", "metabolite"), self.ratio("tCr")),
+                "conc_mm": (("spectrum", "metabolite"), conc),
+                "conc_crlb_mm": (("spectrum", "metabolite"), conc_sd),
+                "snr": ("spectrum", qc["snr"]),
+                "snr_lcmodel": ("spectrum", qc["snr_lcmodel"]),
+                "fwhm_ppm": ("spectrum", qc["fwhm_ppm"]),
+                "fwhm_hz": ("spectrum", qc["fwhm_hz"]),
+                "fqn": ("spectrum", qc["fqn"]),
+                "water_fwhm_hz": ("spectrum", qc.get("water_fwhm_hz", np.full(n, np.nan))),
+                "phase0_deg": ("spectrum", np.rad2deg(theta[:, 0])),
+                "phase1_deg_per_ppm": ("spectrum", np.rad2deg(theta[:, 1])),
+                "shift_hz": ("spectrum", theta[:, sd.start]),
+                "lw_lorentz_hz": ("spectrum", theta[:, sl.start]),
+                "lw_gauss_hz": ("spectrum", gauss_fwhm),
+                "noise_sd": ("spectrum", self.arrays["noise_sd"]),
+                "status": ("spectrum", np.array(self.status, dtype=object)),
+            },
+            coords={"spectrum": self.names, "metabolite": self.metabolites,
+                    "basis_metabolite": list(self.basis_names), "ppm": self.ppm},
+        )
+        s = self.spectra
+        opts = dict(self.model.options.__dict__)
+        ds.attrs.update({
+            "software_version": f"mrsquant {__version__}",
+            "basis_source": json.dumps(self.model.basis.provenance, default=str),
+            "basis_te_ms": np.nan if self.model.basis.te_ms is None else self.model.basis.te_ms,
+            "basis_sequence": self.model.basis.sequence,
+            "model_options": json.dumps(opts, default=str),
+            "group_names": json.dumps(list(self.model.group_names)),
+            "inputs": json.dumps(self.inputs),
+            "water_references": json.dumps(self.water_inputs),
+            "te_ms": np.nan if s.te_ms is None else s.te_ms,
+            "tr_ms": np.nan if s.tr_ms is None else s.tr_ms,
+            "spectrometer_frequency_mhz": s.spectrometer_frequency_mhz,
+            "nucleus": s.nucleus,
+            "dwelltime_s": s.dwelltime_s,
+            "n_points": s.n_points,
+            "ppm_min": float(min(self.model.options.ppm_range)),
+            "ppm_max": float(max(self.model.options.ppm_range)),
+            "header": json.dumps(self.headers, default=str),
+            "preprocessing": json.dumps(self.preprocessing, default=str),
+        })
+        return ds
+
+    def __repr__(self):
+        return f"FitResult({len(self.names)} spectra, {len(self.metabolites)} metabolites)"
