@@ -1,0 +1,17 @@
+"""Longitudinal studies: metabolite changes between visits against symptom scores.
+
+    from mrsquant.longitudinal import run_longitudinal
+    res = run_longitudinal(["fits/"], "scores.tsv", outdir="longitudinal/")
+    res.tests, res.associations, res.mixed     # pandas DataFrames
+
+The same analysis is ``mrsquant longitudinal --results fits/ --scores scores.tsv -o OUT``.
+See docs/longitudinal.md.
+"""
+from __future__ import annotations
+
+from .analysis import (DEFAULT_CV_PERCENT, DEFAULT_REMISSION, associations, change_table,  # noqa: F401
+                       cv_for, mixed_models, paired_tests, responder_tests)
+from .cohort import (DEFAULT_MEASURES, LOW_CONCENTRATION, Cohort, QCRules,  # noqa: F401
+                     assemble_cohort, parse_entities, read_results, read_scores, read_sessions)
+from .run import LongitudinalResult, run_longitudinal  # noqa: F401
+from .synthetic import make_cohort, simulate_changes  # noqa: F401

@@ -1,0 +1,643 @@
+"""Assemble a cohort from ``mrsquant fit`` tables and a BIDS-style scores table.
+
+The result is an :class:`xarray.Dataset` with dimensions
+``(participant, session, metabolite)`` for the fit table columns,
+``(participant, session, measure)`` for the analysed quantities (ratios such as
+``NAA/tCr`` computed from amplitudes, or ``conc_mm`` of one metabolite) and
+``(participant, session)`` for QC figures and symptom scores. Everything that
+is left out on the way (unreadable names, failed fits, QC failures, duplicate
+spectra, missing metabolites) becomes a row of the exclusions table; nothing
+is dropped silently.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..basis.names import COMBINED, canonical_name
+from ..errors import InputError
+
+__all__ = [
+    "DEFAULT_MEASURES", "LOW_CONCENTRATION", "KNOWN_SCALES", "QCRules", "Cohort",
+    "parse_entities", "read_results", "read_scores", "read_sessions", "order_sessions",
+    "assemble_cohort",
+]
+
+#: ratios analysed by default (computed from fit amplitudes); kept when present
+DEFAULT_MEASURES = ("NAA/tCr", "tCho/tCr", "Glx/tCr", "GABA/tCr", "GSH/tCr", "Gln/tCr",
+                    "tCho/tNAA", "Glx/GABA")
+
+#: low-concentration metabolites never dropped on relative CRLB alone (Kreis 2016,
+#: NMR Biomed 29:1162): their absolute CRLB is reported instead
+LOW_CONCENTRATION = ("GABA", "GSH", "Gln", "Asp", "Tau", "sI", "Lac", "Ala", "Asc", "Gly", "PE")
+
+#: clinical scales recognised by name in scores.tsv (others are used when named)
+KNOWN_SCALES = ("HAMD17", "MADRS", "PHQ9")
+
+EXCLUSION_COLUMNS = ("participant_id", "session_id", "spectrum", "measure", "action", "reason")
+
+_CONC_COLUMNS = ("amplitude", "crlb_percent", "crlb_abs", "ratio_tcr", "conc_mm")
+_QC_COLUMNS = ("snr", "fwhm_ppm", "fwhm_hz", "fqn")
+_TISSUE_COLUMNS = ("f_gm", "f_wm", "f_csf")
+_SCALE_ALIASES = {"hamd": "HAMD17", "hamd17": "HAMD17", "hdrs": "HAMD17", "hdrs17": "HAMD17",
+                  "hamd-17": "HAMD17", "madrs": "MADRS", "phq9": "PHQ9", "phq-9": "PHQ9"}
+_RESERVED = {"participant_id", "session_id", "group", "treatment", "time", "spectrum"}
+
+
+@dataclass(frozen=True)
+class QCRules:
+    """Stated rules for including a spectrum or a value.
+
+    Attributes
+    ----------
+    statuses : tuple of str
+        ``qc.tsv`` statuses that pass (default only ``ok``).
+    min_snr : float or None
+        Minimum SNR (definition in docs/conventions.md); None = not applied.
+    max_fwhm_ppm : float or None
+        Maximum linewidth in ppm (default 0.1 ppm; Wilson et al. 2019 consensus).
+    max_crlb_percent : float or None
+        Relative-CRLB limit for a measure's metabolites. Never applied to
+        :data:`LOW_CONCENTRATION` metabolites: those are kept and flagged with
+        their absolute CRLB (Kreis 2016). None (default) = not applied.
+    """
+
+    statuses: tuple = ("ok",)
+    min_snr: float | None = None
+    max_fwhm_ppm: float | None = 0.1
+    max_crlb_percent: float | None = None
+
+    def describe(self) -> list[str]:
+        out = [f"fit status in {{{', '.join(self.statuses)}}}"]
+        if self.min_snr is not None:
+            out.append(f"SNR >= {self.min_snr:g}")
+        if self.max_fwhm_ppm is not None:
+            out.append(f"FWHM <= {self.max_fwhm_ppm:g} ppm")
+        if self.max_crlb_percent is not None:
+            out.append(f"CRLB <= {self.max_crlb_percent:g} % (not applied to "
+                       f"{', '.join(LOW_CONCENTRATION[:3])}...; absolute CRLB reported)")
+        else:
+            out.append("no relative-CRLB cut (absolute CRLB reported)")
+        return out
+
+
+@dataclass
+class Cohort:
+    """An assembled cohort: the labelled data and what was left out."""
+
+    data: xr.Dataset
+    exclusions: pd.DataFrame
+    scales: tuple
+    sessions: tuple
+    baseline: str
+    notes: list = field(default_factory=list)
+
+    @property
+    def measures(self) -> tuple:
+        return tuple(self.data["measure"].values.tolist())
+
+
+# --------------------------------------------------------------------------- names
+def parse_entities(name: str) -> dict:
+    """BIDS entities of a file stem: ``sub-01_ses-pre_acq-press_svs`` -> {sub: 01, ses: pre, acq: press}.
+
+    Examples
+    --------
+    >>> parse_entities("sub-01_ses-pre_svs")
+    {'sub': '01', 'ses': 'pre'}
+    """
+    stem = Path(str(name)).name
+    for ext in (".nii.gz", ".nii", ".tsv"):
+        if stem.endswith(ext):
+            stem = stem[: -len(ext)]
+    return {k: v for k, v in re.findall(r"(?:^|_)([a-zA-Z0-9]+)-([a-zA-Z0-9]+)", stem)}
+
+
+def _sub(label) -> str:
+    s = str(label).strip()
+    return s if s.startswith("sub-") else f"sub-{s}"
+
+
+def _ses(label) -> str:
+    s = str(label).strip()
+    return s if s.startswith("ses-") else f"ses-{s}"
+
+
+def _natural_key(label: str):
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", label)]
+
+
+_EARLY = ("baseline", "base", "bl", "pre", "before", "screen", "screening", "t0", "w0", "v0")
+_LATE = ("post", "after", "follow", "followup", "fu", "end", "final")
+
+
+def order_sessions(labels, *, times: dict | None = None, baseline: str | None = None) -> list[str]:
+    """Sessions in time order.
+
+    Order comes from ``times`` (session -> median numeric time) when given,
+    else from numbers in the labels (``ses-01 < ses-02``, ``w2 < w12``), else
+    from words (``pre``/``baseline`` before ``post``/``followup``).
+    ``baseline`` moves that session first.
+
+    Raises
+    ------
+    InputError
+        When the order cannot be told and no baseline is given.
+
+    Examples
+    --------
+    >>> order_sessions(["ses-post", "ses-pre"])
+    ['ses-pre', 'ses-post']
+    """
+    labels = list(dict.fromkeys(labels))
+    if baseline is not None:
+        baseline = _ses(baseline)
+        if baseline not in labels:
+            raise InputError(f"baseline session {baseline!r} not among sessions {', '.join(labels)}")
+    if times and all(np.isfinite(times.get(s, np.nan)) for s in labels):
+        ordered = sorted(labels, key=lambda s: (times[s], _natural_key(s)))
+    elif all(re.search(r"\d", s[4:]) for s in labels):
+        ordered = sorted(labels, key=lambda s: _natural_key(s[4:]))
+    else:
+        def rank(s):
+            w = s[4:].lower()
+            if any(w.startswith(e) for e in _EARLY):
+                return 0
+            if any(w.startswith(e) for e in _LATE):
+                return 2
+            return 1
+        groups: dict = {}
+        for s in labels:
+            groups.setdefault(rank(s), []).append(s)
+        unclear = any(len(g) > 1 and not all(re.search(r"\d", s[4:]) for s in g)
+                      for g in groups.values())
+        if unclear and baseline is None:
+            raise InputError(f"cannot tell the time order of sessions {', '.join(labels)}; "
+                             "pass --baseline LABEL or a numeric 'time' column")
+        ordered = sorted(labels, key=lambda s: (rank(s), _natural_key(s)))
+    if baseline is not None:
+        ordered.remove(baseline)
+        ordered.insert(0, baseline)
+    return ordered
+
+
+# --------------------------------------------------------------------------- readers
+def _read_tsv(path: Path, required, what: str) -> pd.DataFrame:
+    try:
+        df = pd.read_csv(path, sep="\t", dtype={"spectrum": str, "participant_id": str,
+                                                 "session_id": str})
+    except FileNotFoundError:
+        raise InputError(f"{what} not found: {path}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} {path} is not a readable TSV table ({exc})") from None
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError(f"{what} {path} lacks column(s) {', '.join(missing)} "
+                         f"(has {', '.join(map(str, df.columns))})")
+    return df
+
+
+def read_results(paths) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Read ``concentrations.tsv`` (and the ``qc.tsv`` next to it) from files or folders.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        ``mrsquant fit`` output folders, or ``concentrations.tsv`` files.
+
+    Returns
+    -------
+    concentrations, qc : DataFrames
+        Metabolite names canonicalised; ``qc`` has one row per spectrum (a
+        spectrum without a qc row gets status ``no qc row``).
+    notes : list of str
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    concs, qcs, notes = [], [], []
+    for p in map(Path, paths):
+        if p.is_dir():
+            conc_path, qc_path = p / "concentrations.tsv", p / "qc.tsv"
+        else:
+            conc_path, qc_path = p, p.parent / "qc.tsv"
+        conc = _read_tsv(conc_path, ("spectrum", "metabolite", "amplitude"), "results table")
+        concs.append(conc)
+        if qc_path.is_file():
+            qcs.append(_read_tsv(qc_path, ("spectrum", "status"), "QC table"))
+        else:
+            notes.append(f"no qc.tsv next to {conc_path}: SNR/linewidth rules not applied there")
+            qcs.append(pd.DataFrame({"spectrum": conc["spectrum"].unique(), "status": "ok"}))
+    if not concs:
+        raise InputError("no results given (--results DIR_OR_TSV)")
+    conc = pd.concat(concs, ignore_index=True)
+    qc = pd.concat(qcs, ignore_index=True)
+    conc["spectrum"] = conc["spectrum"].astype(str)
+    conc["metabolite"] = conc["metabolite"].astype(str).map(
+        lambda m: m if m in COMBINED else canonical_name(m))
+    for col in _CONC_COLUMNS:
+        if col not in conc.columns:
+            conc[col] = np.nan
+        conc[col] = pd.to_numeric(conc[col], errors="coerce")
+    qc["spectrum"] = qc["spectrum"].astype(str)
+    qc["status"] = qc["status"].fillna("unknown").astype(str).str.strip()
+    for col in _QC_COLUMNS:
+        if col not in qc.columns:
+            qc[col] = np.nan
+        qc[col] = pd.to_numeric(qc[col], errors="coerce")
+    qc = qc.drop_duplicates("spectrum", keep="last")
+    missing = sorted(set(conc["spectrum"]) - set(qc["spectrum"]))
+    if missing:
+        qc = pd.concat([qc, pd.DataFrame({"spectrum": missing, "status": "no qc row"})],
+                       ignore_index=True)
+    return conc, qc, notes
+
+
+def _scale_name(col: str) -> str:
+    return _SCALE_ALIASES.get(col.strip().lower().replace("_", ""), col.strip())
+
+
+def read_scores(path) -> pd.DataFrame:
+    """Read a BIDS-style ``scores.tsv`` (``participant_id, session_id`` + scales).
+
+    Scale columns ``HAMD17``, ``MADRS``, ``PHQ9`` are recognised (aliases such
+    as ``HDRS``, ``PHQ-9`` map onto them); ``group``/``treatment``, ``time``
+    and any other columns are kept for covariates. Labels are normalised to
+    ``sub-<label>`` and ``ses-<label>``.
+    """
+    df = _read_tsv(Path(path), ("participant_id", "session_id"), "scores table")
+    df = df.rename(columns={c: _scale_name(c) for c in df.columns if c not in _RESERVED})
+    df["participant_id"] = df["participant_id"].map(_sub)
+    df["session_id"] = df["session_id"].map(_ses)
+    dup = df.duplicated(["participant_id", "session_id"])
+    if dup.any():
+        first = df[dup].iloc[0]
+        raise InputError(f"scores table {path} has more than one row for "
+                         f"{first['participant_id']} {first['session_id']}")
+    return df
+
+
+def read_sessions(path) -> pd.DataFrame:
+    """Read a ``--sessions`` table: ``spectrum, participant_id, session_id`` (+ ``time``, tissue fractions)."""
+    df = _read_tsv(Path(path), ("spectrum", "participant_id", "session_id"), "sessions table")
+    df["spectrum"] = df["spectrum"].astype(str).map(lambda s: parse_stem(s))
+    df["participant_id"] = df["participant_id"].map(_sub)
+    df["session_id"] = df["session_id"].map(_ses)
+    return df
+
+
+def parse_stem(name: str) -> str:
+    stem = Path(str(name)).name
+    for ext in (".nii.gz", ".nii"):
+        if stem.endswith(ext):
+            return stem[: -len(ext)]
+    return stem
+
+
+# --------------------------------------------------------------------------- measures
+def _components(name):
+    return COMBINED.get(name, (name,))
+
+
+def _metabolite_values(amp, crlb_abs, name):
+    """Amplitude and absolute CRLB of a metabolite, summing components when the
+    combined name is not in the table (CRLBs then added in quadrature)."""
+    mets = list(amp.metabolite.values)
+    if name in mets:
+        return amp.sel(metabolite=name).values, crlb_abs.sel(metabolite=name).values
+    comps = _components(name)
+    if len(comps) > 1 and all(c in mets for c in comps):
+        a = sum(amp.sel(metabolite=c).values for c in comps)
+        s = np.sqrt(sum(crlb_abs.sel(metabolite=c).values ** 2 for c in comps))
+        return a, s
+    return None, None
+
+
+def _measure_values(ds, measure):
+    """Value, CRLB% and absolute CRLB (measure units) of one measure, or None."""
+    amp, cabs = ds["amplitude"], ds["crlb_abs"]
+    if "/" in measure:
+        num, den = measure.split("/", 1)
+        a, sa = _metabolite_values(amp, cabs, num)
+        b, sb = _metabolite_values(amp, cabs, den)
+        if a is None or b is None:
+            return None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            b = np.where(b > 0, b, np.nan)
+            value = a / b
+            rel = np.sqrt((sa / a) ** 2 + (sb / b) ** 2)
+        return value, 100 * rel, np.abs(value) * rel
+    if measure not in ds.metabolite.values:
+        return None
+    conc = ds["conc_mm"].sel(metabolite=measure).values
+    if not np.isfinite(conc).any():
+        return None
+    rel = ds["crlb_percent"].sel(metabolite=measure).values
+    return conc, rel, np.abs(conc) * rel / 100.0
+
+
+def _measure_metabolites(measure):
+    out = []
+    for part in measure.split("/"):
+        out.extend(_components(part))
+    return out
+
+
+# --------------------------------------------------------------------------- assembly
+def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None = None,
+                    measures=None, rules: QCRules = QCRules(), match: str | None = None,
+                    scales=None) -> Cohort:
+    """Build the cohort Dataset and the exclusions table.
+
+    Parameters
+    ----------
+    results : path(s), or a ``(concentrations, qc)`` pair of DataFrames
+    scores : path or DataFrame or None
+        BIDS-style scores table.
+    sessions : path or DataFrame or None
+        Maps spectra to participants/sessions when names carry no
+        ``sub-``/``ses-`` entities (columns ``spectrum, participant_id, session_id``).
+    baseline : str or None
+        Baseline session label; default the first in time order.
+    measures : sequence of str or None
+        ``"A/B"`` = amplitude ratio, ``"A"`` = ``conc_mm`` of A. Default
+        :data:`DEFAULT_MEASURES` (those whose metabolites were fitted).
+    rules : QCRules
+    match : str or None
+        Keep only spectra whose name contains this text (e.g. ``acq-acc``
+        when several voxels per session were fitted).
+    scales : sequence of str or None
+        Score columns analysed; default every numeric column other than ids,
+        ``group``/``treatment``, ``time`` and ``age``/``sex``-like covariates.
+    """
+    notes: list[str] = []
+    excl: list[dict] = []
+
+    def exclude(pid="", sid="", spectrum="", measure="*", action="excluded", reason=""):
+        excl.append(dict(participant_id=pid, session_id=sid, spectrum=spectrum, measure=measure,
+                         action=action, reason=reason))
+
+    if isinstance(results, tuple) and len(results) == 2 and isinstance(results[0], pd.DataFrame):
+        conc, qc = results[0].copy(), results[1].copy()
+    else:
+        conc, qc, n = read_results(results)
+        notes.extend(n)
+    if match:
+        keep = conc["spectrum"].str.contains(match, regex=False)
+        notes.append(f"--match {match!r}: {int((~keep).sum() and conc.loc[~keep, 'spectrum'].nunique())} "
+                     "spectra not matching were ignored")
+        conc = conc[keep]
+        qc = qc[qc["spectrum"].str.contains(match, regex=False)]
+    if conc.empty:
+        raise InputError("the results hold no spectra" + (f" matching {match!r}" if match else ""))
+
+    # ---- spectrum -> participant, session
+    spectra = list(dict.fromkeys(conc["spectrum"]))
+    if sessions is not None:
+        st = sessions if isinstance(sessions, pd.DataFrame) else read_sessions(sessions)
+        st = st.copy()
+        st["spectrum"] = st["spectrum"].map(parse_stem)
+        mapping = st.drop_duplicates("spectrum", keep="last").set_index("spectrum")
+    else:
+        st, mapping = None, None
+    rows = []
+    for s in spectra:
+        if mapping is not None and s in mapping.index:
+            pid, sid = mapping.at[s, "participant_id"], mapping.at[s, "session_id"]
+        else:
+            ent = parse_entities(s)
+            if "sub" not in ent or "ses" not in ent:
+                exclude(spectrum=s, reason="participant/session unknown: name has no sub-/ses- "
+                        "entities and no --sessions row")
+                continue
+            pid, sid = _sub(ent["sub"]), _ses(ent["ses"])
+        rows.append((s, pid, sid))
+    index = pd.DataFrame(rows, columns=["spectrum", "participant_id", "session_id"])
+    if index.empty:
+        raise InputError("no spectrum could be assigned to a participant and session "
+                         "(names need sub-<label>_ses-<label>, or pass --sessions)")
+    dups = index[index.duplicated(["participant_id", "session_id"], keep=False)]
+    if not dups.empty:
+        g = dups.groupby(["participant_id", "session_id"])["spectrum"].apply(list).iloc[0]
+        raise InputError(f"several spectra for one participant and session ({', '.join(g)}); "
+                         "select one with --match TEXT (e.g. the acq-/voi- entity)")
+
+    # ---- scores
+    if scores is None:
+        sc = pd.DataFrame(columns=["participant_id", "session_id"])
+    elif isinstance(scores, pd.DataFrame):
+        sc = scores.copy()
+        sc["participant_id"] = sc["participant_id"].map(_sub)
+        sc["session_id"] = sc["session_id"].map(_ses)
+    else:
+        sc = read_scores(scores)
+    if scales is None:
+        scales = [c for c in sc.columns if c not in _RESERVED and
+                  (c in KNOWN_SCALES) and pd.api.types.is_numeric_dtype(sc[c])]
+        other = [c for c in sc.columns if c not in _RESERVED and c not in scales
+                 and pd.api.types.is_numeric_dtype(sc[c])]
+        if other:
+            notes.append(f"numeric score columns not analysed as scales (covariates?): "
+                         f"{', '.join(other)}; name them with --scales to analyse them")
+    else:
+        scales = [_scale_name(s) for s in scales]
+        bad = [s for s in scales if s not in sc.columns]
+        if bad:
+            raise InputError(f"scale(s) {', '.join(bad)} not in the scores table "
+                             f"(columns {', '.join(sc.columns)})")
+    scales = tuple(scales)
+
+    # ---- axes
+    participants = sorted(set(index["participant_id"]) | set(sc["participant_id"]), key=_natural_key)
+    times = {}
+    time_src = None
+    for table in (st, sc):
+        if table is not None and "time" in table.columns:
+            t = pd.to_numeric(table["time"], errors="coerce")
+            time_src = table.assign(time=t).groupby("session_id")["time"].median()
+            times = time_src.to_dict()
+            break
+    session_labels = list(index["session_id"]) + list(sc["session_id"])
+    sessions_ordered = order_sessions(session_labels, times=times, baseline=baseline)
+    baseline = sessions_ordered[0]
+    metabolites = list(dict.fromkeys(conc["metabolite"]))
+    P, S, M = len(participants), len(sessions_ordered), len(metabolites)
+    p_ix = {p: i for i, p in enumerate(participants)}
+    s_ix = {s: i for i, s in enumerate(sessions_ordered)}
+    m_ix = {m: i for i, m in enumerate(metabolites)}
+
+    data_vars = {}
+    spec_arr = np.full((P, S), "", dtype=object)
+    for s, pid, sid in index.itertuples(index=False):
+        spec_arr[p_ix[pid], s_ix[sid]] = s
+    sub = conc.merge(index, on="spectrum")
+    dupm = sub.duplicated(["spectrum", "metabolite"], keep="last")
+    if dupm.any():
+        notes.append(f"{int(dupm.sum())} repeated (spectrum, metabolite) rows: the last one kept")
+        sub = sub[~dupm]
+    pi = sub["participant_id"].map(p_ix).to_numpy()
+    si = sub["session_id"].map(s_ix).to_numpy()
+    mi = sub["metabolite"].map(m_ix).to_numpy()
+    for col in _CONC_COLUMNS:
+        arr = np.full((P, S, M), np.nan)
+        arr[pi, si, mi] = sub[col].to_numpy(dtype=float)
+        data_vars[col] = (("participant", "session", "metabolite"), arr)
+    # ---- QC per spectrum
+    qcm = index.merge(qc, on="spectrum", how="left")
+    qpi = qcm["participant_id"].map(p_ix).to_numpy()
+    qsi = qcm["session_id"].map(s_ix).to_numpy()
+    for col in _QC_COLUMNS:
+        arr = np.full((P, S), np.nan)
+        arr[qpi, qsi] = qcm[col].to_numpy(dtype=float)
+        data_vars[col] = (("participant", "session"), arr)
+    status = np.full((P, S), "", dtype=object)
+    status[qpi, qsi] = qcm["status"].fillna("no qc row").to_numpy(dtype=object)
+    data_vars["status"] = (("participant", "session"), status)
+    for col in _TISSUE_COLUMNS:
+        src = st if (st is not None and col in st.columns) else (qc if col in qc.columns else None)
+        if src is not None:
+            tm = index.merge(src[["spectrum", col]], on="spectrum", how="left")
+            arr = np.full((P, S), np.nan)
+            arr[tm["participant_id"].map(p_ix), tm["session_id"].map(s_ix)] = \
+                pd.to_numeric(tm[col], errors="coerce").to_numpy(dtype=float)
+            data_vars[col] = (("participant", "session"), arr)
+
+    # ---- spectrum-level QC
+    included = np.zeros((P, S), dtype=bool)
+    for s, pid, sid in index.itertuples(index=False):
+        i, j = p_ix[pid], s_ix[sid]
+        reasons = []
+        stt = status[i, j]
+        if stt not in rules.statuses:
+            reasons.append(f"fit status '{stt}'")
+        snr = data_vars["snr"][1][i, j]
+        if rules.min_snr is not None and not (snr >= rules.min_snr):
+            reasons.append(f"SNR {snr:.3g} < {rules.min_snr:g}" if np.isfinite(snr) else "SNR unknown")
+        fw = data_vars["fwhm_ppm"][1][i, j]
+        if rules.max_fwhm_ppm is not None and np.isfinite(fw) and fw > rules.max_fwhm_ppm:
+            reasons.append(f"FWHM {fw:.3g} ppm > {rules.max_fwhm_ppm:g} ppm")
+        if not np.isfinite(data_vars["amplitude"][1][i, j]).any():
+            reasons.append("no finite amplitude (failed fit)")
+        if reasons:
+            exclude(pid, sid, s, reason="; ".join(reasons))
+        else:
+            included[i, j] = True
+    data_vars["spectrum"] = (("participant", "session"), spec_arr)
+    data_vars["included"] = (("participant", "session"), included)
+
+    ds = xr.Dataset(data_vars, coords={"participant": participants, "session": sessions_ordered,
+                                       "metabolite": metabolites})
+
+    # ---- measures
+    if measures is None:
+        measures = list(DEFAULT_MEASURES)
+        explicit = False
+    else:
+        measures = list(measures)
+        explicit = True
+    values, crlb_p, crlb_a, kept = [], [], [], []
+    for meas in measures:
+        got = _measure_values(ds, meas)
+        if got is None:
+            msg = f"measure {meas}: metabolites not in the fit results"
+            if "/" not in meas:
+                msg = f"measure {meas}: no conc_mm values (no water reference?)"
+            if explicit:
+                raise InputError(msg)
+            notes.append(msg + " (skipped)")
+            continue
+        v, cp, ca = got
+        v = np.where(included, v, np.nan)
+        # value-level rules
+        for i, pid in enumerate(participants):
+            for j, sid in enumerate(sessions_ordered):
+                if not included[i, j]:
+                    continue
+                if not np.isfinite(v[i, j]):
+                    exclude(pid, sid, spec_arr[i, j], meas,
+                            reason="value not finite (metabolite missing, or zero denominator)")
+                    continue
+                if rules.max_crlb_percent is not None and cp[i, j] > rules.max_crlb_percent:
+                    low = [m for m in _measure_metabolites(meas) if m in LOW_CONCENTRATION]
+                    if low:
+                        exclude(pid, sid, spec_arr[i, j], meas, action="kept",
+                                reason=f"CRLB {cp[i, j]:.0f} % > {rules.max_crlb_percent:g} % "
+                                f"but {'/'.join(low)} is low-concentration: absolute CRLB "
+                                f"{ca[i, j]:.3g} reported, not dropped (Kreis 2016)")
+                    else:
+                        exclude(pid, sid, spec_arr[i, j], meas,
+                                reason=f"CRLB {cp[i, j]:.0f} % > {rules.max_crlb_percent:g} %")
+                        v[i, j] = np.nan
+        values.append(v)
+        crlb_p.append(cp)
+        crlb_a.append(ca)
+        kept.append(meas)
+    if not kept:
+        raise InputError("none of the measures can be computed from the results "
+                         f"({', '.join(measures)}); metabolites present: {', '.join(metabolites)}")
+    ds = ds.assign_coords(measure=kept)
+    ds["value"] = (("participant", "session", "measure"), np.stack(values, axis=-1))
+    ds["measure_crlb_percent"] = (("participant", "session", "measure"), np.stack(crlb_p, axis=-1))
+    ds["measure_crlb_abs"] = (("participant", "session", "measure"), np.stack(crlb_a, axis=-1))
+
+    # ---- scores and covariates on (participant, session)
+    known_sc = sc[sc["participant_id"].isin(p_ix) & sc["session_id"].isin(s_ix)]
+    spi = known_sc["participant_id"].map(p_ix).to_numpy()
+    ssi = known_sc["session_id"].map(s_ix).to_numpy()
+    has_score_row = np.zeros((P, S), dtype=bool)
+    has_score_row[spi, ssi] = True
+    for col in sc.columns:
+        if col in ("participant_id", "session_id"):
+            continue
+        if pd.api.types.is_numeric_dtype(sc[col]):
+            arr = np.full((P, S), np.nan)
+            arr[spi, ssi] = known_sc[col].to_numpy(dtype=float)
+        else:
+            arr = np.full((P, S), "", dtype=object)
+            arr[spi, ssi] = known_sc[col].fillna("").astype(str).to_numpy(dtype=object)
+        name = f"score_{col}" if col in scales else f"cov_{col}"
+        ds[name] = (("participant", "session"), arr)
+    ds["time"] = (("session",), np.array([times.get(s, np.nan) if times else np.nan
+                                          for s in sessions_ordered], dtype=float))
+    if not np.isfinite(ds["time"].values).all():
+        ds["time"] = (("session",), np.arange(S, dtype=float))
+        notes.append("time = session order (0 = baseline); add a numeric 'time' column for weeks/days")
+
+    # ---- pairing / score completeness reports
+    for i, pid in enumerate(participants):
+        has_spec = spec_arr[i] != ""
+        if not has_spec.any():
+            exclude(pid, reason="scores but no spectra")
+            continue
+        usable = included[i]
+        if not usable[0]:
+            why = "not acquired" if not has_spec[0] else "excluded by QC"
+            exclude(pid, baseline, spec_arr[i, 0],
+                    reason=f"baseline {why}: no change scores for this participant")
+        elif usable.sum() == 1:
+            exclude(pid, baseline, spec_arr[i, 0],
+                    reason="only one usable session: no change score (kept in mixed model)")
+        for j, sid in enumerate(sessions_ordered):
+            if not has_spec[j] and (has_score_row[i, j] or j == 0):
+                if j != 0:
+                    exclude(pid, sid, reason="session has scores but no spectrum")
+            if has_spec[j] and scales:
+                if not has_score_row[i, j]:
+                    exclude(pid, sid, spec_arr[i, j], action="kept",
+                            reason="no row in scores table: score changes missing")
+                    continue
+                for scale in scales:
+                    if not np.isfinite(ds[f"score_{scale}"].values[i, j]):
+                        exclude(pid, sid, spec_arr[i, j], action="kept",
+                                reason=f"{scale} missing: left out of {scale} associations")
+    if not scales and scores is not None:
+        notes.append("no score columns (HAMD17, MADRS, PHQ9 or --scales): associations skipped")
+
+    ds.attrs.update(baseline=baseline, scales=",".join(scales), qc_rules="; ".join(rules.describe()),
+                    description="mrsquant longitudinal cohort")
+    exclusions = pd.DataFrame(excl, columns=list(EXCLUSION_COLUMNS))
+    return Cohort(ds, exclusions, scales, tuple(sessions_ordered), baseline, notes)

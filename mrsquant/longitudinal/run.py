@@ -1,0 +1,176 @@
+"""``run_longitudinal``: the whole longitudinal analysis, as the CLI runs it."""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .analysis import (associations, change_table, mixed_models, paired_tests,
+                       responder_tests)
+from .cohort import Cohort, QCRules, assemble_cohort
+
+__all__ = ["LongitudinalResult", "run_longitudinal", "OUTPUT_FILES"]
+
+#: file name of each table in OUTDIR
+OUTPUT_FILES = {"changes": "changes.tsv", "tests": "tests.tsv", "associations": "associations.tsv",
+                "responders": "responders.tsv", "mixed": "mixed.tsv",
+                "exclusions": "exclusions.tsv"}
+
+
+@dataclass
+class LongitudinalResult:
+    """Tables of one longitudinal analysis (each also written to OUTDIR)."""
+
+    cohort: Cohort
+    changes: pd.DataFrame
+    tests: pd.DataFrame
+    associations: pd.DataFrame
+    responders: pd.DataFrame
+    mixed: pd.DataFrame
+    settings: dict
+    paths: dict = field(default_factory=dict)
+
+    @property
+    def exclusions(self) -> pd.DataFrame:
+        return self.cohort.exclusions
+
+    @property
+    def notes(self) -> list:
+        return self.cohort.notes
+
+    def summary(self) -> list[str]:
+        """A few lines for the terminal."""
+        ds = self.cohort.data
+        n_spec = int((ds["spectrum"].values != "").sum())
+        n_inc = int(ds["included"].values.sum())
+        lines = [f"cohort: {ds.sizes['participant']} participants, sessions "
+                 f"{', '.join(self.cohort.sessions)} (baseline {self.cohort.baseline}), "
+                 f"{n_inc}/{n_spec} spectra included",
+                 f"measures: {', '.join(self.cohort.measures)}",
+                 f"scales: {', '.join(self.cohort.scales) or 'none'}"]
+        ex = self.exclusions
+        if len(ex):
+            lines.append(f"exclusions/flags: {int((ex['action'] == 'excluded').sum())} excluded, "
+                         f"{int((ex['action'] == 'kept').sum())} kept with a flag "
+                         "(see exclusions.tsv)")
+        sig = self.tests[self.tests["q_fdr"] < 0.05]
+        for r in sig.itertuples():
+            lines.append(f"  {r.metabolite} {r.session_id}: change {r.mean_delta:+.4g} "
+                         f"[{r.ci_low:.4g}, {r.ci_high:.4g}], q = {r.q_fdr:.3g}")
+        sig = self.associations[self.associations["q_fdr"] < 0.05]
+        for r in sig.itertuples():
+            lines.append(f"  {r.metabolite} vs {r.score}: r = {r.r_pearson:+.2f} "
+                         f"[{r.ci_low:.2f}, {r.ci_high:.2f}], q = {r.q_fdr:.3g}")
+        return lines
+
+
+def _write_atomic(path: Path, writer) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_tables(result: LongitudinalResult, outdir, *, report: bool = True) -> dict:
+    """Write the TSV tables, ``cohort.nc`` and (``report=True``) ``longitudinal.pdf``."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    tables = {"changes": result.changes, "tests": result.tests,
+              "associations": result.associations, "responders": result.responders,
+              "mixed": result.mixed, "exclusions": result.exclusions}
+    for key, df in tables.items():
+        path = outdir / OUTPUT_FILES[key]
+        _write_atomic(path, lambda tmp, df=df: df.to_csv(tmp, sep="\t", index=False, na_rep="",
+                                                          float_format="%.10g"))
+        paths[key] = path
+    ds = result.cohort.data.copy()
+    ds.attrs["notes"] = " | ".join(result.notes)
+    path = outdir / "cohort.nc"
+    _write_atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    paths["cohort"] = path
+    if report:
+        from ..qc.longitudinal_report import write_longitudinal_report
+
+        path = outdir / "longitudinal.pdf"
+        _write_atomic(path, lambda tmp: write_longitudinal_report(result, tmp))
+        paths["report"] = path
+    return paths
+
+
+def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
+                     baseline: str | None = None, measures=None, scales=None,
+                     match: str | None = None, rules: QCRules | None = None,
+                     change: str = "delta", response_fraction: float = 0.5, remission=None,
+                     cv_percent=None, correction: str = "fdr_bh", n_boot: int = 2000,
+                     seed: int = 0, group: str | None = "auto", covariates=(),
+                     report: bool = True) -> LongitudinalResult:
+    """Assemble a cohort, compute change scores and statistics, optionally write them.
+
+    Parameters
+    ----------
+    results : path, list of paths, or ``(concentrations, qc)`` DataFrames
+        ``mrsquant fit`` output folders or ``concentrations.tsv`` files.
+    scores : path or DataFrame or None
+        BIDS-style ``scores.tsv`` (``participant_id, session_id, HAMD17, ...``).
+    outdir : path or None
+        Where to write ``changes.tsv``, ``tests.tsv``, ``associations.tsv``,
+        ``responders.tsv``, ``mixed.tsv``, ``exclusions.tsv``, ``cohort.nc``
+        and ``longitudinal.pdf``; None writes nothing.
+    sessions : path or DataFrame or None
+        ``spectrum, participant_id, session_id`` table for non-BIDS names.
+    baseline : str or None
+        Baseline session (default: first in time order).
+    measures, scales, match, rules
+        See :func:`~mrsquant.longitudinal.cohort.assemble_cohort`.
+    change : {"delta", "delta_percent", "log_ratio"}
+        Change measure correlated with score changes.
+    response_fraction : float
+        Response = score reduced by at least this fraction (default 0.5).
+    remission : dict or None
+        ``{scale: (op, threshold)}`` overriding :data:`DEFAULT_REMISSION`.
+    cv_percent : dict or None
+        Test-retest CVs (percent) by measure or metabolite, overriding
+        :data:`DEFAULT_CV_PERCENT` for MDC95.
+    correction : {"fdr_bh", "bonferroni"}
+    n_boot, seed : int
+        Bootstrap resamples and seed for the correlation CIs.
+    group : "auto", str or None
+        Group column for the mixed model's time x group interaction.
+    covariates : sequence of str
+        Score-table columns added to the mixed model.
+    report : bool
+        Also write ``longitudinal.pdf`` when ``outdir`` is given.
+
+    Returns
+    -------
+    LongitudinalResult
+    """
+    if correction not in ("fdr_bh", "bonferroni"):
+        from ..errors import InputError
+        raise InputError(f"unknown correction {correction!r}; use fdr_bh or bonferroni")
+    cohort = assemble_cohort(results, scores, sessions=sessions, baseline=baseline,
+                             measures=measures, rules=rules or QCRules(), match=match,
+                             scales=scales)
+    changes = change_table(cohort, response_fraction=response_fraction, remission=remission,
+                           cv_percent=cv_percent)
+    tests = paired_tests(changes, correction=correction)
+    assoc = associations(changes, change=change, correction=correction, n_boot=n_boot, seed=seed)
+    resp = responder_tests(changes, correction=correction)
+    mixed = mixed_models(cohort, group=group, covariates=covariates, correction=correction)
+    settings = {"baseline": cohort.baseline, "change": change, "correction": correction,
+                "response_fraction": response_fraction, "n_boot": n_boot, "seed": seed,
+                "qc_rules": (rules or QCRules()).describe(), "remission": remission,
+                "cv_percent": cv_percent}
+    result = LongitudinalResult(cohort, changes, tests, assoc, resp, mixed, settings)
+    if outdir is not None:
+        result.paths = write_tables(result, outdir, report=report)
+    return result
