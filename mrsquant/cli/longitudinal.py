@@ -1,0 +1,96 @@
+"""``mrsquant longitudinal``: metabolite changes between visits against symptom scores."""
+from __future__ import annotations
+
+import re
+
+from ..errors import InputError
+
+
+def add_subparser(sub):
+    p = sub.add_parser(
+        "longitudinal", help="change scores, paired tests, correlations with symptom scores, "
+        "mixed models and a PDF",
+        description="Assemble a cohort from `mrsquant fit` results and a BIDS-style scores table, "
+        "compute per-participant metabolite changes and their statistics. "
+        "Writes changes.tsv, tests.tsv, associations.tsv, responders.tsv, mixed.tsv, "
+        "exclusions.tsv, cohort.nc and longitudinal.pdf (docs/longitudinal.md).")
+    p.add_argument("--results", nargs="+", required=True, metavar="DIR_OR_TSV",
+                   help="`mrsquant fit` output folders or concentrations.tsv files")
+    p.add_argument("--scores", metavar="TSV",
+                   help="scores.tsv: participant_id, session_id, HAMD17/MADRS/PHQ9..., "
+                   "optional group/treatment, time and covariates")
+    p.add_argument("--sessions", metavar="TSV",
+                   help="spectrum, participant_id, session_id table (when names carry no "
+                   "sub-/ses- entities)")
+    p.add_argument("--baseline", metavar="LABEL", help="baseline session (default: first in time)")
+    p.add_argument("-o", "--outdir", required=True, help="output folder")
+    p.add_argument("--measures", nargs="+", metavar="M",
+                   help="A/B for amplitude ratios, A for conc_mm (default: NAA/tCr tCho/tCr "
+                   "Glx/tCr GABA/tCr GSH/tCr Gln/tCr tCho/tNAA Glx/GABA, those fitted)")
+    p.add_argument("--scales", nargs="+", metavar="NAME",
+                   help="score columns to analyse (default: HAMD17, MADRS, PHQ9 when present)")
+    p.add_argument("--match", metavar="TEXT", help="use only spectra whose name contains TEXT")
+    p.add_argument("--change", choices=("delta", "delta_percent", "log_ratio"), default="delta",
+                   help="change correlated with score change (default delta)")
+    p.add_argument("--response-fraction", type=float, default=0.5, metavar="F",
+                   help="response = score reduced by at least F of baseline (default 0.5)")
+    p.add_argument("--remission", nargs="+", metavar="RULE",
+                   help="remission rules, e.g. HAMD17<=7 MADRS<=10 'PHQ9<5' (these are defaults)")
+    p.add_argument("--cv", nargs="+", metavar="NAME=PCT",
+                   help="test-retest CV in percent for MDC95, by measure or metabolite "
+                   "(e.g. NAA/tCr=4 GABA=10)")
+    p.add_argument("--bonferroni", action="store_true",
+                   help="Bonferroni instead of Benjamini-Hochberg FDR")
+    p.add_argument("--group", metavar="COL", help="group column for time x group in the mixed "
+                   "model (default: 'group' or 'treatment' if present)")
+    p.add_argument("--no-group", action="store_true", help="no group term in the mixed model")
+    p.add_argument("--covariates", nargs="+", default=(), metavar="COL",
+                   help="scores-table columns added to the mixed model (e.g. age sex)")
+    qc = p.add_argument_group("QC inclusion rules")
+    qc.add_argument("--min-snr", type=float, help="minimum SNR (default: not applied)")
+    qc.add_argument("--max-fwhm-ppm", type=float, default=0.1,
+                    help="maximum linewidth in ppm (default 0.1; 0 disables)")
+    qc.add_argument("--max-crlb", type=float, metavar="PCT",
+                    help="relative CRLB limit (never applied to GABA, GSH, Gln and other "
+                    "low-concentration metabolites: their absolute CRLB is reported)")
+    qc.add_argument("--allow-status", nargs="+", default=(), metavar="STATUS",
+                    help="qc.tsv statuses accepted besides 'ok'")
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--no-report", action="store_true", help="do not write longitudinal.pdf")
+    p.set_defaults(func=run)
+
+
+def _parse_cv(items) -> dict:
+    out = {}
+    for item in items or ():
+        m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*([0-9.eE+-]+)\s*", item)
+        if not m:
+            raise InputError(f"cannot read --cv {item!r}; write NAME=PERCENT, e.g. NAA/tCr=4")
+        out[m.group(1)] = float(m.group(2))
+    return out
+
+
+def run(args) -> int:
+    from ..longitudinal import QCRules, run_longitudinal
+    from ..longitudinal.analysis import parse_remission
+
+    if args.n_boot < 100:
+        raise InputError("--n-boot must be at least 100")
+    rules = QCRules(statuses=("ok",) + tuple(args.allow_status), min_snr=args.min_snr,
+                    max_fwhm_ppm=args.max_fwhm_ppm or None, max_crlb_percent=args.max_crlb)
+    group = None if args.no_group else (args.group or "auto")
+    result = run_longitudinal(
+        args.results, args.scores, outdir=args.outdir, sessions=args.sessions,
+        baseline=args.baseline, measures=args.measures, scales=args.scales, match=args.match,
+        rules=rules, change=args.change, response_fraction=args.response_fraction,
+        remission=parse_remission(args.remission) if args.remission else None,
+        cv_percent=_parse_cv(args.cv), correction="bonferroni" if args.bonferroni else "fdr_bh",
+        n_boot=args.n_boot, seed=args.seed, group=group, covariates=args.covariates,
+        report=not args.no_report)
+    for line in result.summary():
+        print(line)
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"wrote {', '.join(p.name for p in result.paths.values())} to {args.outdir}")
+    return 0
