@@ -81,3 +81,4 @@ def load_text_folder(path: Path, *, spectrometer_frequency_mhz: float = 123.2,
 
 
 register_basis_loader("text folder", _is_text_folder, load_text_folder)
+from ..io import lcmodel as _lcmodel  # noqa: E402,F401  registers LCModel .BASIS and .RAW-folder formats

@@ -1,6 +1,9 @@
 """``mrsquant convert INPUT... -o OUTDIR``: any readable format -> NIfTI-MRS."""
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from ..errors import InputError
@@ -8,9 +11,12 @@ from ..errors import InputError
 
 def add_subparser(sub):
     p = sub.add_parser("convert", help="convert vendor/LCModel/jMRUI/text files to NIfTI-MRS",
-                       description="Convert MRS files to NIfTI-MRS (.nii.gz). The format is detected "
-                                   "from the file; run `mrsquant info FILE` to see what was found.")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="input files")
+                       description="Convert MRS files to NIfTI-MRS (.nii.gz): Philips SDAT/SPAR and "
+                                   "data/list, Siemens RDA and DICOM, GE P-file, Bruker, Varian, UIH, "
+                                   "jMRUI, LCModel .RAW/.H2O, text. The format is detected from the "
+                                   "file; run `mrsquant info FILE` to see what was found. All inputs "
+                                   "are read before anything is written: a bad input writes nothing.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="input files (or vendor folders)")
     p.add_argument("-o", "--outdir", required=True, help="output folder")
     p.set_defaults(func=run)
 
@@ -23,17 +29,40 @@ def output_name(path: Path) -> str:
     return path.stem + ".nii.gz"
 
 
+def _unique_inputs(inputs: list[Path]) -> list[Path]:
+    """Drop the second file of a Philips SDAT/SPAR pair given twice."""
+    seen, out = set(), []
+    for p in inputs:
+        key = (p.parent.resolve(), p.stem) if p.suffix.lower() in (".sdat", ".spar") else p.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
 def run(args) -> int:
     from ..io import load, save
 
-    inputs = [Path(p) for p in args.inputs]
+    inputs = _unique_inputs([Path(p) for p in args.inputs])
     # Read everything first: a bad input stops the command before anything is written.
     loaded = [(p, load(p)) for p in inputs]
     names = [output_name(p) for p in inputs]
     if len(set(names)) != len(names):
         raise InputError("two inputs would be written to the same output name; convert them separately")
     outdir = Path(args.outdir)
-    for (path, spectra), name in zip(loaded, names):
-        out = save(spectra, outdir / name)
-        print(f"{path} -> {out}")
+    created = not outdir.exists()
+    outdir.mkdir(parents=True, exist_ok=True)
+    # Write into a scratch folder inside OUTDIR, then move: all files or none.
+    scratch = Path(tempfile.mkdtemp(prefix=".mrsquant-convert-", dir=outdir))
+    try:
+        written = [(path, save(spectra, scratch / name), name) for (path, spectra), name in zip(loaded, names)]
+        for path, tmp, name in written:
+            os.replace(tmp, outdir / name)
+            print(f"{path} -> {outdir / name}")
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if created:
+            shutil.rmtree(outdir, ignore_errors=True)
+        raise
+    shutil.rmtree(scratch, ignore_errors=True)
     return 0

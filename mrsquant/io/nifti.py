@@ -50,17 +50,51 @@ def _seconds_to_ms(hdr: dict, key: str, path) -> float | None:
 
 
 def read_nifti_mrs(path, **_) -> Spectra:
+    """Read a NIfTI-MRS file (``.nii`` or ``.nii.gz``)."""
     path = Path(path)
     try:
         img = nib.load(str(path))
+    except Exception as exc:
+        raise InputError(f"{path}: corrupt or truncated NIfTI file ({exc.__class__.__name__})") from exc
+    return spectra_from_nifti_image(img, path)
+
+
+def _header_extension(img, path) -> dict:
+    codes = img.header.extensions.get_codes()
+    if 44 not in codes:
+        raise InputError(f"{path}: NIfTI file without the NIfTI-MRS header extension (not MRS data)")
+    try:
+        return json.loads(img.header.extensions[codes.index(44)].get_content())
+    except ValueError as exc:
+        raise InputError(f"{path}: NIfTI-MRS header extension is not valid JSON") from exc
+
+
+def spectra_from_nifti_image(img, path, *, meta_extra: dict | None = None) -> Spectra:
+    """:class:`Spectra` from a nibabel NIfTI image that follows NIfTI-MRS.
+
+    Shared by the NIfTI-MRS reader and the spec2nii vendor readers (which
+    hand over the nibabel image underneath spec2nii's ``NIFTI_MRS`` object,
+    so no conjugation happens on the way: the data stay in the NIfTI-MRS
+    convention).
+
+    Parameters
+    ----------
+    img : nibabel.Nifti1Image or nibabel.Nifti2Image
+        Complex data ``(x, y, z, time[, dim_5, dim_6, dim_7])`` with the JSON
+        header extension (code 44).
+    path : str or Path
+        Only used in error messages.
+    meta_extra : dict, optional
+        Keys added to (or replacing) the header extension in ``meta``.
+    """
+    hdr = _header_extension(img, path)
+    if meta_extra:
+        hdr.update(meta_extra)
+    try:
         arr = np.asarray(img.dataobj)
     except Exception as exc:
         raise InputError(f"{path}: corrupt or truncated NIfTI file ({exc.__class__.__name__})") from exc
     header = img.header
-    codes = header.extensions.get_codes()
-    if 44 not in codes:
-        raise InputError(f"{path}: NIfTI file without the NIfTI-MRS header extension (not MRS data)")
-    hdr = json.loads(header.extensions[codes.index(44)].get_content())
     if not np.iscomplexobj(arr):
         raise InputError(f"{path}: NIfTI-MRS data must be complex, found {arr.dtype}")
     if arr.ndim < 4:
