@@ -83,6 +83,20 @@ class Basis:
         gone = {canonical_name(n) for n in names}
         return self.select([n for n in self.names if n not in gone])
 
+    def concat(self, other: "Basis") -> "Basis":
+        """This basis plus the entries of ``other`` (resampled to this grid).
+
+        The field must agree (``check_compatible``); names must not repeat.
+        """
+        other.check_compatible(spectrometer_frequency_mhz=self.spectrometer_frequency_mhz)
+        if other.dwelltime_s != self.dwelltime_s or other.n_points != self.n_points:
+            other = other.resample(self.dwelltime_s, self.n_points)
+        prov = dict(self.provenance)
+        prov.setdefault("added", []).append(dict(other.provenance, names=list(other.names)))
+        return self.replace(fids=np.concatenate([self.fids, other.fids]),
+                            names=self.names + other.names,
+                            scaling=np.concatenate([self.scaling, other.scaling]), provenance=prov)
+
     def resample(self, dwelltime_s: float, n_points: int) -> "Basis":
         """Basis on another time grid (dwell time and length).
 

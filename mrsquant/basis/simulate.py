@@ -1,0 +1,408 @@
+"""Density-matrix simulation of basis spectra with ideal pulses.
+
+Hilbert-space simulation of each spin group (strong coupling, full
+``I_i . I_j`` coupling between protons). Heteronuclei (31P, 14N) are J-coupled
+to protons but untouched by 1H pulses; because heteronuclear coupling is weak
+(only ``J I_z S_z``) and ``S_z`` commutes with everything the 1H pulses do,
+each heteronuclear Zeeman state ``m`` is simulated exactly as a proton
+sub-system whose shifts move by ``J m`` Hz, and the sub-spectra are averaged.
+
+The free Hamiltonian is diagonalised once per spin group; delays are phase
+factors in its eigenbasis, pulses are Kronecker products of one-spin
+rotations, and the FID is summed analytically from the transition list
+(frequency, complex amplitude) of the final density matrix.
+
+Normalisation (docs/basis.md): one proton of an uncoupled singlet gives an FID
+of amplitude 1 at t = 0 for every sequence (the echo top without relaxation),
+so an NAA acetyl CH3 contributes 3. STEAM's intrinsic factor 1/2 is removed.
+FIDs use the NIfTI-MRS sign convention (docs/conventions.md).
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+from functools import lru_cache
+
+import numpy as np
+
+from .. import __version__, axes
+from ..errors import InputError
+from .basis import Basis
+from .spin_systems import HETERO_SPIN, SpinGroup, available_metabolites, spin_system
+
+SEQUENCES = ("pulse-acquire", "press", "steam", "slaser", "mega-press")
+
+#: Macromolecule and lipid components: name -> (ppm, FWHM ppm). Positions from the
+#: consensus paper (Cudalbu et al., NMR Biomed 2021;34:e4393); widths are defaults.
+MACROMOLECULES = {
+    "MM0.92": (0.92, 0.10), "MM1.21": (1.21, 0.10), "MM1.39": (1.39, 0.10),
+    "MM1.67": (1.67, 0.10), "MM2.04": (2.04, 0.10), "MM2.26": (2.26, 0.10),
+    "MM2.56": (2.56, 0.10), "MM2.70": (2.70, 0.10), "MM2.99": (2.99, 0.10),
+    "MM3.21": (3.21, 0.10), "MM3.62": (3.62, 0.10), "MM3.75": (3.75, 0.10),
+    "MM3.86": (3.86, 0.10), "MM4.03": (4.03, 0.10),
+    "Lip09": (0.89, 0.15), "Lip13": (1.30, 0.15), "Lip20": (2.04, 0.15),
+}
+
+#: Default metabolite list (the library, brain profile order)
+DEFAULT_METABOLITES = ("NAA", "NAAG", "Cr", "PCr", "GPC", "PCh", "Glu", "Gln", "GABA", "GSH",
+                       "Tau", "mI", "sI", "Lac", "Asp", "Ala", "PE", "Asc", "Glc", "Gly",
+                       "Cit", "Ace")
+
+
+# -- spin operators -----------------------------------------------------------------------------
+
+@lru_cache(maxsize=16)
+def _operators(n: int):
+    """Product-basis operators for ``n`` spins-1/2: Iz (n, N) diagonals, I+ (n, N, N), M (N,)."""
+    N = 2 ** n
+    states = (np.arange(N)[:, None] >> np.arange(n - 1, -1, -1)[None, :]) & 1  # bit 0 = up
+    iz = 0.5 - states.T.astype(float)                                         # (n, N)
+    iplus = np.zeros((n, N, N))
+    for k in range(n):
+        lower = np.nonzero(states[:, k] == 1)[0]           # spin k down
+        iplus[k, lower - 2 ** (n - 1 - k), lower] = 1.0     # raise it
+    m_total = iz.sum(axis=0)
+    return iz, iplus, m_total
+
+
+def _hamiltonian(shifts_hz: np.ndarray, j_hz: np.ndarray) -> np.ndarray:
+    """Strong-coupling Hamiltonian (rad/s) in the product basis."""
+    n = shifts_hz.size
+    iz, iplus, _ = _operators(n)
+    H = np.diag(shifts_hz @ iz).astype(complex)
+    for i, j in zip(*np.triu_indices(n, 1)):
+        if j_hz[i, j] != 0:
+            flip = iplus[i] @ iplus[j].T
+            H += j_hz[i, j] * (np.diag(iz[i] * iz[j]) + 0.5 * (flip + flip.T))
+    return 2 * np.pi * H
+
+
+def _rotation(n: int, angle_deg: float, phase_deg: float, mask: np.ndarray) -> np.ndarray:
+    """Ideal rotation of the spins in ``mask`` (Kronecker product of one-spin rotations)."""
+    th, ph = np.deg2rad(angle_deg), np.deg2rad(phase_deg)
+    r = np.array([[np.cos(th / 2), -1j * np.sin(th / 2) * np.exp(-1j * ph)],
+                  [-1j * np.sin(th / 2) * np.exp(1j * ph), np.cos(th / 2)]])
+    R = np.ones((1, 1), complex)
+    for k in range(n):
+        R = np.kron(R, r if mask[k] else np.eye(2))
+    return R
+
+
+# -- sequences as event lists -------------------------------------------------------------------
+
+def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
+                    te2_ms: float | None = None, tm_ms: float | None = None,
+                    edit_ppm: float | None = None, edit_bw_hz: float = 60.0) -> list[tuple]:
+    """The pulse sequence as events: ``("pulse", angle_deg, phase_deg, band)``,
+    ``("delay", seconds)``, ``("filter", coherence_order)``.
+
+    ``band`` is None for a hard pulse on all protons, else ``(ppm, full_width_hz)``
+    for an ideal selective pulse. Timings (docs/basis.md):
+
+    - pulse-acquire: 90, acquire (TE ignored).
+    - press: 90 - TE1/2 - 180 - (TE1+TE2)/2 - 180 - TE2/2 - acquire; TE1 = TE2 = TE/2 by default.
+    - steam: 90 - TE/2 - 90 - TM - 90 - TE/2 - acquire, stimulated-echo pathway (+1, 0, -1).
+    - slaser: 90 - TE/8 - 180 - TE/4 - 180 - TE/4 - 180 - TE/4 - 180 - TE/8 - acquire.
+    - mega-press: press with TE1 = min(TE/2, 15 ms) by default and ideal selective
+      inversions at ``edit_ppm`` at t2 - TE/4 and t2 + TE/4, t2 = TE1 + TE2/2 being
+      the second refocusing pulse (this spacing of TE/2 refocuses J evolution of
+      the inverted partners completely in the ON condition). ``edit_ppm=None``
+      gives no editing pulses.
+    """
+    seq = sequence.lower()
+    te = float(te_ms) * 1e-3
+    exc = ("pulse", 90.0, 90.0, None)          # 90 about y: Iz -> Ix
+    ref = lambda: ("pulse", 180.0, 0.0, None)  # noqa: E731  180 about x
+    if seq not in SEQUENCES:
+        raise InputError(f"unknown sequence {sequence!r}; choose from {', '.join(SEQUENCES)}")
+    if seq == "pulse-acquire":
+        return [exc]
+    if te <= 0:
+        raise InputError(f"{sequence} needs a positive TE, got {te_ms} ms")
+    if seq in ("press", "mega-press"):
+        if te1_ms is None and te2_ms is None:
+            te1 = te / 2 if seq == "press" else min(te / 2, 0.015)
+            te2 = te - te1
+        else:
+            te1 = te - te2_ms * 1e-3 if te1_ms is None else te1_ms * 1e-3
+            te2 = te - te1 if te2_ms is None else te2_ms * 1e-3
+        if te1 <= 0 or te2 <= 0 or abs(te1 + te2 - te) > 1e-6:
+            raise InputError(f"TE1 + TE2 must equal TE with both positive "
+                             f"(TE {te_ms}, TE1 {te1 * 1e3:g}, TE2 {te2 * 1e3:g} ms)")
+        if seq == "press" or edit_ppm is None:
+            return [exc, ("delay", te1 / 2), ref(), ("delay", (te1 + te2) / 2), ref(),
+                    ("delay", te2 / 2)]
+        if te1 > te2 + 1e-9:
+            raise InputError("mega-press needs TE1 <= TE2 to place the editing pulses")
+        t2 = te1 + te2 / 2
+        e1, e2 = t2 - te / 4, t2 + te / 4
+        band = ("pulse", 180.0, 0.0, (float(edit_ppm), float(edit_bw_hz)))
+        return [exc, ("delay", te1 / 2), ref(), ("delay", e1 - te1 / 2), band,
+                ("delay", t2 - e1), ref(), ("delay", e2 - t2), band, ("delay", te - e2)]
+    if seq == "steam":
+        tm = 0.0 if tm_ms is None else tm_ms * 1e-3
+        return [exc, ("filter", 1), ("delay", te / 2), ("pulse", 90.0, 90.0, None),
+                ("filter", 0), ("delay", tm), ("pulse", 90.0, 90.0, None), ("filter", -1),
+                ("delay", te / 2)]
+    # slaser: two pairs of ideal adiabatic refocusing pulses, evenly spaced
+    ev = [exc, ("delay", te / 8)]
+    for k in range(4):
+        ev += [ref(), ("delay", te / 4 if k < 3 else te / 8)]
+    return ev
+
+
+# -- the simulator ------------------------------------------------------------------------------
+
+def simulate_group(group: SpinGroup, events, *, field_mhz: float,
+                   centre_ppm: float = axes.WATER_PPM, hetero: str = "couple"):
+    """Transition list of one spin group after ``events``.
+
+    Returns
+    -------
+    freqs_hz : (n_lines,) float ndarray
+        Line frequencies relative to ``centre_ppm`` (positive = higher ppm).
+    amps : (n_lines,) complex ndarray
+        Complex amplitudes in our FID convention, per-proton normalised and
+        multiplied by ``group.scale``: ``fid(t) = sum(amps * exp(-2j pi freqs t))``.
+    """
+    prot = group.proton_mask
+    n = int(prot.sum())
+    if n == 0:
+        return np.zeros(0), np.zeros(0, complex)
+    if n > 10:
+        raise InputError(f"spin group {group.name!r} has {n} protons; at most 10 are supported")
+    shifts_hz = (group.shifts_ppm[prot] - centre_ppm) * field_mhz
+    jpp = group.j_hz[np.ix_(prot, prot)]
+    het = np.nonzero(~prot)[0]
+    if hetero == "drop" or het.size == 0:
+        states = [((), 1.0)]
+    elif hetero == "couple":
+        levels = [np.arange(-HETERO_SPIN[group.nuclei[k]], HETERO_SPIN[group.nuclei[k]] + 0.5)
+                  for k in het]
+        combos = list(itertools.product(*levels))
+        states = [(c, 1.0 / len(combos)) for c in combos]
+    else:
+        raise InputError(f"hetero must be 'couple' or 'drop', got {hetero!r}")
+    iz, iplus, m_total = _operators(n)
+    fplus = iplus.sum(axis=0)
+    coherence = m_total[:, None] - m_total[None, :]
+    all_spins = np.ones(n, bool)
+    freqs, amps = [], []
+    for m_het, weight in states:
+        offs = shifts_hz.copy()
+        for k, m in zip(het, m_het):
+            offs = offs + group.j_hz[prot, k] * m
+        E, V = np.linalg.eigh(_hamiltonian(offs, jpp))
+        rho = np.diag(m_total).astype(complex)   # equilibrium Fz
+        for ev in events:
+            if ev[0] == "delay":
+                if ev[1] > 0:
+                    U = (V * np.exp(-1j * E * ev[1])) @ V.conj().T
+                    rho = U @ rho @ U.conj().T
+            elif ev[0] == "pulse":
+                _, angle, phase, band = ev
+                if band is None:
+                    mask = all_spins
+                else:
+                    mask = np.abs(group.shifts_ppm[prot] - band[0]) * field_mhz <= band[1] / 2
+                    if not mask.any():
+                        continue
+                R = _rotation(n, angle, phase, mask)
+                rho = R @ rho @ R.conj().T
+            elif ev[0] == "filter":
+                rho = np.where(np.isclose(coherence, ev[1]), rho, 0)
+        rho_e = V.conj().T @ rho @ V
+        det_e = V.conj().T @ fplus @ V
+        a = rho_e * det_e.T                       # signal = sum a_rs exp(-i (E_r - E_s) t)
+        w = E[:, None] - E[None, :]
+        keep = np.abs(a) > 1e-12
+        # our convention is the complex conjugate of <F+>: fid = sum conj(a) exp(+i w t)
+        freqs.append(-w[keep] / (2 * np.pi))
+        # Tr(Fx F+) = n 2**(n-2): scale so that each proton gives 1 at t = 0
+        amps.append(2.0 ** (2 - n) * weight * group.scale * np.conj(a[keep]))
+    return np.concatenate(freqs), np.concatenate(amps)
+
+
+def lines_to_fid(freqs_hz, amps, *, n_points: int, dwelltime_s: float,
+                 lw_hz: float = 0.0, chunk: int = 4096) -> np.ndarray:
+    """``sum(amps * exp(-2j pi freqs t)) * exp(-pi lw t)`` on the acquisition grid."""
+    t = axes.time_axis(n_points, dwelltime_s)
+    fid = np.zeros(n_points, complex)
+    for s in range(0, len(freqs_hz), chunk):
+        f, a = freqs_hz[s:s + chunk], amps[s:s + chunk]
+        fid += a @ np.exp(-2j * np.pi * np.outer(f, t))
+    return fid * np.exp(-np.pi * lw_hz * t)
+
+
+def _global_phase(events, field_mhz, centre_ppm) -> complex:
+    """Echo-top amplitude of one on-resonance proton (hard pulses only)."""
+    ref = SpinGroup(np.array([centre_ppm]), ("1H",), np.zeros((1, 1)))
+    hard = [e for e in events if not (e[0] == "pulse" and e[3] is not None)]
+    _, a = simulate_group(ref, hard, field_mhz=field_mhz, centre_ppm=centre_ppm)
+    return complex(a.sum())
+
+
+def simulate_metabolite(name: str, events, *, field_mhz: float, n_points: int,
+                        dwelltime_s: float, lw_hz: float = 0.0,
+                        centre_ppm: float = axes.WATER_PPM, hetero: str = "couple",
+                        spin_library=None) -> np.ndarray:
+    """FID of one metabolite of the spin-system library (before the global phase)."""
+    fs, As = [], []
+    for g in spin_system(name, spin_library):
+        f, a = simulate_group(g, events, field_mhz=field_mhz, centre_ppm=centre_ppm,
+                              hetero=hetero)
+        fs.append(f)
+        As.append(a)
+    return lines_to_fid(np.concatenate(fs), np.concatenate(As), n_points=n_points,
+                        dwelltime_s=dwelltime_s, lw_hz=lw_hz)
+
+
+def gaussian_fid(ppm: float, fwhm_ppm: float, *, field_mhz: float, n_points: int,
+                 dwelltime_s: float, centre_ppm: float = axes.WATER_PPM,
+                 amplitude: float = 1.0) -> np.ndarray:
+    """A Gaussian line (FWHM in ppm) with FID amplitude ``amplitude`` at t = 0."""
+    t = axes.time_axis(n_points, dwelltime_s)
+    fwhm_hz = fwhm_ppm * field_mhz
+    env = np.exp(-(np.pi * fwhm_hz * t) ** 2 / (4 * np.log(2)))
+    return amplitude * env * np.exp(-2j * np.pi * (ppm - centre_ppm) * field_mhz * t)
+
+
+def _progress(items, enabled: bool, desc: str):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+    return tqdm(items, desc=desc, unit="metab", file=sys.stderr, leave=False)
+
+
+def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: int,
+                   bandwidth_hz: float, metabolites=None, te1_ms: float | None = None,
+                   te2_ms: float | None = None, tm_ms: float | None = None,
+                   edit_ppm: float | None = None, edit_off_ppm: float = 7.5,
+                   edit_bw_hz: float = 60.0, edit_state: str = "diff", lw_hz: float = 0.0,
+                   macromolecules=None, reference_ppm: float | None = None,
+                   reference_protons: float = 1.0, hetero: str = "couple",
+                   centre_ppm: float = axes.WATER_PPM, progress: bool = False,
+                   spin_library=None) -> Basis:
+    """Simulate a basis set with ideal pulses.
+
+    Parameters
+    ----------
+    sequence : {'pulse-acquire', 'press', 'steam', 'slaser', 'mega-press'}
+    te_ms, field_mhz, n_points, bandwidth_hz : acquisition (TE in ms, MHz, points, Hz).
+    metabolites : list of str, optional
+        Names from the spin-system library (default: all of DEFAULT_METABOLITES)
+        and/or macromolecule/lipid names from MACROMOLECULES.
+    te1_ms, te2_ms : PRESS / MEGA-PRESS echo split; tm_ms : STEAM mixing time.
+    edit_ppm, edit_off_ppm, edit_bw_hz : MEGA-PRESS editing pulse (ON at ``edit_ppm``,
+        OFF at ``edit_off_ppm``), ideal selective inversion of protons within
+        ``edit_bw_hz`` (full width).
+    edit_state : {'on', 'off', 'diff'}; 'diff' is ON - OFF.
+    lw_hz : Lorentzian line broadening (FWHM, Hz) applied to the metabolites.
+    macromolecules : list of str or True, optional
+        Add Gaussian MM/lipid components (True: all of MACROMOLECULES).
+    reference_ppm : float, optional
+        Add a singlet of ``reference_protons`` at this shift (e.g. 0.0) to every
+        metabolite FID, as in LCModel-style basis sets.
+    hetero : {'couple', 'drop'}
+        Keep heteronuclear (31P/14N) couplings (exact) or ignore them.
+
+    Returns
+    -------
+    Basis
+        FIDs ``(n_metab, n_points)``; ``scaling`` holds 1/n_protons so that a
+        fitted amplitude times scaling is per molecule... see docs/basis.md.
+
+    Examples
+    --------
+    >>> b = simulate_basis("press", te_ms=30, te1_ms=11, te2_ms=19, field_mhz=123.2,
+    ...                    n_points=1024, bandwidth_hz=4000, metabolites=["Cr"])
+    >>> round(abs(b.fids[0, 0]), 3)   # CH3 + CH2 + NH protons of creatine
+    6.0
+    """
+    seq = sequence.lower()
+    if n_points < 16 or bandwidth_hz <= 0 or field_mhz <= 0:
+        raise InputError("n_points must be >= 16 and bandwidth_hz, field_mhz positive")
+    dwell = 1.0 / float(bandwidth_hz)
+    if seq == "mega-press" and edit_ppm is None:
+        raise InputError("mega-press needs edit_ppm (e.g. 1.9 for GABA, 4.56 for GSH)")
+    if edit_state not in ("on", "off", "diff"):
+        raise InputError(f"edit_state must be on, off or diff, got {edit_state!r}")
+    kw = dict(te_ms=te_ms, te1_ms=te1_ms, te2_ms=te2_ms, tm_ms=tm_ms, edit_bw_hz=edit_bw_hz)
+    if seq == "mega-press":
+        variants = {"on": sequence_events(seq, edit_ppm=edit_ppm, **kw),
+                    "off": sequence_events(seq, edit_ppm=edit_off_ppm, **kw)}
+        signs = {"on": {"on": 1.0}, "off": {"off": 1.0},
+                 "diff": {"on": 1.0, "off": -1.0}}[edit_state]
+    else:
+        variants = {"": sequence_events(seq, **kw)}
+        signs = {"": 1.0}
+    phase = {k: _global_phase(ev, field_mhz, centre_ppm) for k, ev in variants.items()}
+
+    lib = set(available_metabolites(spin_library))
+    mm = list(MACROMOLECULES) if macromolecules is True else list(macromolecules or [])
+    names = list(DEFAULT_METABOLITES if metabolites is None else metabolites)
+    mm_lookup = {k.lower().replace(".", ""): k for k in MACROMOLECULES}
+    for n in list(names):
+        key = n.lower().replace(".", "").replace("_", "")
+        if key in mm_lookup:
+            names.remove(n)
+            mm.append(mm_lookup[key])
+        elif n not in lib:
+            from .names import canonical_name
+            if canonical_name(n) not in lib:
+                raise InputError(f"no spin system for {n!r}; known: {', '.join(sorted(lib))}, "
+                                 f"and MM/lipid components {', '.join(MACROMOLECULES)}")
+    fids, out_names, protons = [], [], []
+    t = axes.time_axis(n_points, dwell)
+    for name in _progress(names, progress, f"simulating {seq}"):
+        fid = np.zeros(n_points, complex)
+        for key, sign in signs.items():
+            fid += sign * simulate_metabolite(
+                name, variants[key], field_mhz=field_mhz, n_points=n_points, dwelltime_s=dwell,
+                lw_hz=lw_hz, centre_ppm=centre_ppm, hetero=hetero,
+                spin_library=spin_library) / phase[key]
+        if reference_ppm is not None:
+            fid += reference_protons * np.exp(
+                -2j * np.pi * (reference_ppm - centre_ppm) * field_mhz * t - np.pi * lw_hz * t)
+        fids.append(fid)
+        out_names.append(name)
+        protons.append(sum(g.n_protons for g in spin_system(name, spin_library)))
+    for name in dict.fromkeys(mm):
+        ppm, fwhm = MACROMOLECULES[name]
+        fids.append(gaussian_fid(ppm, fwhm, field_mhz=field_mhz, n_points=n_points,
+                                 dwelltime_s=dwell, centre_ppm=centre_ppm))
+        out_names.append(name)
+        protons.append(1.0)
+    if not fids:
+        raise InputError("nothing to simulate: empty metabolite list")
+    prov = {"simulator": f"mrsquant {__version__} mrsquant.basis.simulate (ideal pulses)",
+            "sequence": seq, "te_ms": te_ms, "te1_ms": te1_ms, "te2_ms": te2_ms, "tm_ms": tm_ms,
+            "edit_ppm": edit_ppm, "edit_off_ppm": edit_off_ppm if seq == "mega-press" else None,
+            "edit_bw_hz": edit_bw_hz if seq == "mega-press" else None,
+            "edit_state": edit_state if seq == "mega-press" else None,
+            "lw_hz": lw_hz, "reference_ppm": reference_ppm, "hetero": hetero,
+            "normalisation": "FID(t=0) of one uncoupled proton = 1",
+            "n_protons": dict(zip(out_names, protons))}
+    return Basis(fids=np.array(fids), names=tuple(out_names), dwelltime_s=dwell,
+                 spectrometer_frequency_mhz=float(field_mhz),
+                 te_ms=None if seq == "pulse-acquire" else float(te_ms),
+                 sequence=seq if seq != "mega-press" else f"mega-press-{edit_state}",
+                 centre_ppm=centre_ppm, provenance=prov)
+
+
+def basis_entry_from_spectra(spectra, *, name: str = "Mac", n_points: int | None = None,
+                             dwelltime_s: float | None = None) -> Basis:
+    """A measured spectrum (e.g. a macromolecule FID from ``mrsquant.load``) as a one-entry Basis.
+
+    Leading dimensions are averaged; the FID is resampled to ``dwelltime_s`` /
+    ``n_points`` when given.
+    """
+    fid = np.asarray(spectra.data).reshape(-1, spectra.n_points).mean(axis=0)
+    b = Basis(fids=fid[None, :], names=(name,), dwelltime_s=spectra.dwelltime_s,
+              spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz,
+              te_ms=getattr(spectra, "te_ms", None), sequence="measured",
+              centre_ppm=getattr(spectra, "centre_ppm", axes.WATER_PPM),
+              provenance={"source": "measured spectrum"})
+    if dwelltime_s is not None or n_points is not None:
+        b = b.resample(dwelltime_s or b.dwelltime_s, n_points or b.n_points)
+    return b
