@@ -180,20 +180,23 @@ def noise_sd(spectra_full: np.ndarray, ppm: np.ndarray) -> np.ndarray:
 
 def _initial_theta(design: _core.Design, y: np.ndarray, lam: np.ndarray, options: FitOptions,
                    f0_mhz: float) -> np.ndarray:
-    """Coarse start: frequency by cross-correlation, phase and width by a small grid."""
+    """Robust start without hand tuning.
+
+    1. Frequency: cross-correlate |data| with |sum of basis| over +-max_shift;
+       keep the best few correlation peaks plus zero shift as candidates.
+    2. For every candidate and a few linewidths, an unconstrained complex
+       linear fit (each metabolite its own phase) scores the candidate.
+    3. Zero-order phase: amplitude-weighted mean phase of the best complex fit.
+    """
     n = y.shape[0]
-    g = design.n_groups
-    q = design.n_theta
     sd, sl, ss = design.slices()
-    theta = np.zeros((n, q))
-    theta[:, sl] = 2.0
-    # frequency: correlate |data| with |sum of basis| over +-max_shift
-    ref_theta = theta[:1].copy()
+    theta = np.zeros((n, design.n_theta))
+    ref_theta = np.zeros((1, design.n_theta))
     ref_theta[:, sl] = 4.0
     cols, _ = _core.metabolite_columns(design, ref_theta)
     template = np.abs(cols[0]).sum(axis=1)                       # (W,)
     dppm = np.abs(np.diff(design.ppm_w)).mean()
-    max_lag = int(options.max_shift_ppm * 0.6 / dppm)
+    max_lag = int(options.max_shift_ppm * 0.8 / dppm)
     mag = np.abs(y)
     lags = np.arange(-max_lag, max_lag + 1)
     w = template.size
@@ -203,25 +206,40 @@ def _initial_theta(design: _core.Design, y: np.ndarray, lam: np.ndarray, options
             scores[:, i] = mag[:, lag:] @ template[:w - lag]
         else:
             scores[:, i] = mag[:, :lag] @ template[-lag:]
-    best = lags[np.argmax(scores, axis=1)]
+    # local maxima of the correlation, best three, plus zero lag
+    peak = np.zeros_like(scores, bool)
+    peak[:, 1:-1] = (scores[:, 1:-1] >= scores[:, :-2]) & (scores[:, 1:-1] >= scores[:, 2:])
+    ranked = np.argsort(-np.where(peak, scores, -np.inf), axis=1)[:, :3]
+    candidates = np.concatenate([lags[ranked], np.zeros((n, 1), int)], axis=1)
     # a lag of +k points moves the template to later indices = lower ppm
-    theta[:, sd] = (-best * dppm * f0_mhz)[:, None]
-    # zero-order phase and Lorentzian width on a small grid
+    cand_hz = -candidates * dppm * f0_mhz
     best_cost = np.full(n, np.inf)
-    best_theta = theta.copy()
-    for lw in (1.0, 4.0, 9.0):
-        trial = theta.copy()
-        trial[:, sl] = lw
-        trial[:, 0] = 0.0
-        cols, fids = _core.metabolite_columns(design, trial)
-        for ph in np.deg2rad(np.arange(-180, 180, 30)):
-            c = cols * np.exp(1j * ph)
-            ev = _linear_only(design, y, c, lam)
-            better = ev < best_cost
-            best_cost = np.where(better, ev, best_cost)
-            best_theta[better] = trial[better]
-            best_theta[better, 0] = ph
-    return best_theta
+    best = np.zeros((n, design.n_theta))
+    best_phase = np.zeros(n)
+    spline = design.spline.astype(complex)
+    k = spline.shape[1]
+    pen = np.zeros((design.n_basis + k,) * 2)
+    pen[design.n_basis:, design.n_basis:] = design.penalty
+    for c in range(cand_hz.shape[1]):
+        for lw in (2.0, 6.0):
+            trial = theta.copy()
+            trial[:, sd] = cand_hz[:, c:c + 1]
+            trial[:, sl] = lw
+            cols, _ = _core.metabolite_columns(design, trial)
+            dmat = np.concatenate([cols, np.broadcast_to(spline, (n,) + spline.shape)], axis=2)
+            h = np.einsum("nwi,nwj->nij", dmat.conj(), dmat) + lam[:, None, None] * pen
+            idx = np.arange(h.shape[1])
+            h[:, idx, idx] += 1e-10 * np.abs(h[:, idx, idx]).max(axis=1, keepdims=True)
+            x = np.linalg.solve(h, np.einsum("nwi,nw->ni", dmat.conj(), y)[..., None])[..., 0]
+            r = y - np.einsum("nwi,ni->nw", dmat, x)
+            cost = np.einsum("nw,nw->n", r.conj(), r).real
+            better = cost < best_cost
+            best_cost = np.where(better, cost, best_cost)
+            best[better] = trial[better]
+            a = x[:, :design.n_basis]
+            best_phase = np.where(better, np.angle(np.sum(a * np.abs(a), axis=1)), best_phase)
+    best[:, 0] = best_phase
+    return best
 
 
 def _linear_only(design, y, cols, lam):

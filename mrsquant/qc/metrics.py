@@ -9,7 +9,7 @@ import numpy as np
 from .. import axes
 
 #: Reference singlets for linewidth and SNR, in order of preference.
-SINGLETS = (("NAA", 2.008), ("Cr", 3.027), ("PCr", 3.029), ("GPC", 3.212), ("PCh", 3.208))
+SINGLETS = (("NAA", 2.008), ("Cr", 3.027), ("PCr", 3.029), ("GPC", 3.212), ("PCh", 3.208), ("H2O", 4.65))
 
 
 def peak_height(spectrum: np.ndarray, ppm: np.ndarray, centre: float, half_width: float = 0.1) -> np.ndarray:
@@ -98,3 +98,50 @@ def fit_quality(result) -> dict:
         "fqn": fit_quality_number(a["data"], a["fit"], a["noise_sd"]),
         "water_fwhm_hz": a.get("water_fwhm_hz", np.full(len(result.names), np.nan)),
     }
+
+
+#: Thresholds of the status column (docs/conventions.md). Status flags are
+#: advisory: they name what a person should look at before signing off.
+STATUS_RULES = {
+    "low_snr": 5.0,          # Kreis SNR below this
+    "broad_fwhm_ppm": 0.1,   # NAA FWHM above this (Kreis 2021: > 0.1 ppm at 3T is poor)
+    "poor_fit_fqn": 2.5,     # residual variance > 2.5 x noise variance
+    "lipid_ratio": 1.5,      # 0.9-1.5 ppm peak height above 1.5 x NAA height
+    "artefact_sigma": 8.0,   # narrow residual feature above 8 noise SD
+}
+
+
+def status_flags(ds, rules=STATUS_RULES) -> list[str]:
+    """``ok`` or a ``;``-separated list of problems per spectrum of a fit Dataset."""
+    ppm = ds["ppm"].values
+    data = ds["data"].values
+    base = ds["baseline"].values
+    fit = ds["fit"].values
+    noise = ds["noise_sd"].values
+    naa = peak_height(data - base, ppm, 2.008)
+    lip_sel = (ppm > 0.85) & (ppm < 1.5)
+    lip = (data - base)[:, lip_sel].real.max(axis=1) if lip_sel.any() else np.zeros(len(naa))
+    resid = np.abs(data - fit)
+    # a narrow artefact: largest residual after a 5-point running median is removed
+    from scipy.ndimage import median_filter
+    hp = resid - median_filter(resid, size=(1, 9))
+    art = hp.max(axis=1) / noise
+    out = []
+    for i in range(len(naa)):
+        prev = str(ds["status"].values[i])
+        if prev.startswith("failed"):
+            out.append(prev)
+            continue
+        flags = []
+        if not np.isfinite(ds["snr"].values[i]) or ds["snr"].values[i] < rules["low_snr"]:
+            flags.append("low SNR")
+        if np.isfinite(ds["fwhm_ppm"].values[i]) and ds["fwhm_ppm"].values[i] > rules["broad_fwhm_ppm"]:
+            flags.append("broad lines")
+        if naa[i] > 0 and lip[i] > rules["lipid_ratio"] * naa[i]:
+            flags.append("lipid")
+        if art[i] > rules["artefact_sigma"]:
+            flags.append("artefact")
+        if ds["fqn"].values[i] > rules["poor_fit_fqn"]:
+            flags.append("poor fit")
+        out.append("; ".join(flags) if flags else "ok")
+    return out

@@ -1,0 +1,35 @@
+"""``mrsquant fit INPUT... --basis BASIS [--water REF...] -o OUTDIR``."""
+from __future__ import annotations
+
+
+def add_subparser(sub):
+    p = sub.add_parser(
+        "fit", help="fit spectra with a basis set; write concentrations.tsv, qc.tsv, fit.nc",
+        description="Linear-combination fit of one or many spectra (fitted together as one batch). "
+                    "Multi-transient input is preprocessed first. LCModel .RAW inputs pick up their .H2O "
+                    "water reference, challenge text files their water columns.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="NIfTI-MRS or any format `convert` reads")
+    p.add_argument("--basis", required=True, help="basis set: folder or LCModel .BASIS file")
+    p.add_argument("--water", nargs="+", metavar="REF", help="unsuppressed water reference(s): one, or one per input")
+    p.add_argument("--quant-config", metavar="TOML", help="tissue/relaxation parameters (docs/quantification.md)")
+    p.add_argument("-o", "--outdir", required=True, help="output folder")
+    p.add_argument("--report", action="store_true", help="also write report.pdf")
+    p.add_argument("--ppm-range", nargs=2, type=float, default=(0.2, 4.2), metavar=("LOW", "HIGH"))
+    p.add_argument("--baseline", choices=("spline", "poly", "none"), default="spline")
+    p.add_argument("--lineshape", choices=("voigt", "lorentzian"), default="voigt")
+    p.add_argument("--no-preprocess", action="store_true", help="fit multi-transient data without preprocessing")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..fitting.pipeline import fit_files
+
+    out = fit_files(args.inputs, args.basis, outdir=args.outdir, water=args.water,
+                    quant_config=args.quant_config, report=args.report, progress=not args.quiet,
+                    preprocess=not args.no_preprocess, ppm_range=tuple(args.ppm_range),
+                    baseline=args.baseline, lineshape=args.lineshape)
+    n_ok = sum(len(r.names) for r in out["results"])
+    print(f"fitted {n_ok} spectra ({len(out['failed'])} failed) -> {out['outdir']}/concentrations.tsv, "
+          f"qc.tsv, fit.nc" + (", report.pdf" if args.report else ""))
+    return 0

@@ -1,0 +1,259 @@
+"""``fit_files``: the Python API behind ``mrsquant fit`` (read, preprocess, fit, quantify, write).
+
+One bad input never sinks the batch: it becomes a ``failed`` row. Inputs on
+the same grid (points, dwell time, field) are fitted as one batch.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MRSQuantError
+from ..spectra import Spectra
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suf in (".nii.gz", ".nii"):
+        if name.lower().endswith(suf):
+            return name[: -len(suf)]
+    return path.stem
+
+
+def find_water_partner(path: Path) -> Spectra | None:
+    """The water reference that travels with a file (.H2O next to .RAW, 4-column text)."""
+    from ..io import text
+
+    low = path.suffix.lower()
+    if low == ".raw":
+        for suf in (".H2O", ".h2o"):
+            cand = path.with_suffix(suf)
+            if cand.exists():
+                from ..io import load
+                return load(cand)
+        return None
+    if low in (".txt", ".dat", ""):
+        try:
+            return text.water_partner(path)
+        except (OSError, MRSQuantError, ValueError):
+            return None
+    return None
+
+
+def prepare(spectra: Spectra, water: Spectra | None):
+    """Reduce a multi-transient/coil acquisition to one spectrum (preprocessing pipeline)."""
+    extra = [d for d in spectra.dims if d not in ("x", "y", "z")]
+    if not extra:
+        return spectra, []
+    try:
+        from ..preproc import preprocess
+    except ImportError:  # pragma: no cover - preprocessing always ships
+        preprocess = None
+    if preprocess is not None:
+        out = preprocess(spectra, water=water)
+        processed, record = (out if isinstance(out, tuple) else (out, {}))
+        rec = processed.meta.get("ProcessingApplied", [])
+        return processed, rec
+    for d in extra:
+        spectra = spectra.mean(d)
+    return spectra, [{"Method": "average", "Details": f"mean over {extra}"}]
+
+
+def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=False,
+              progress=True, preprocess=True, **model_options) -> dict:
+    """Fit files and write concentrations.tsv, qc.tsv, fit.nc (and report.pdf).
+
+    Returns ``{"result": FitResult or None, "failed": {name: reason}, "outdir": Path}``.
+    """
+    from ..basis.io import load_basis
+    from ..io import load
+    from ..quant import fit_water, load_quant_config, water_scaled
+    from .model import FitModel
+
+    outdir = Path(outdir)
+    inputs = [Path(p) for p in inputs]
+    if isinstance(basis, (str, os.PathLike)):
+        basis = load_basis(basis)
+    cfg = load_quant_config(quant_config)
+    waters = [Path(w) for w in (water or [])]
+    if waters and len(waters) not in (1, len(inputs)):
+        raise MRSQuantError(f"give one water reference for all inputs or one per input "
+                            f"({len(inputs)} inputs, {len(waters)} water files)")
+    loaded, failed, order = [], {}, []
+    for i, path in enumerate(inputs):
+        name = _stem(path)
+        order.append(name)
+        try:
+            s = load(path)
+            w = load(waters[0 if len(waters) == 1 else i]) if waters else find_water_partner(path)
+            if preprocess:
+                s, rec = prepare(s, w)
+            else:
+                rec = []
+            if s.data.ndim > 1 and not set(s.dims) <= {"x", "y", "z"}:
+                raise MRSQuantError(f"dims {s.dims} left after preprocessing")
+            loaded.append((name, path, s, w, rec))
+        except MRSQuantError as exc:
+            failed[name] = str(exc)
+        except Exception as exc:  # one bad spectrum never sinks the batch
+            failed[name] = f"{type(exc).__name__}: {exc}"
+    if not loaded:
+        raise MRSQuantError("no input could be read: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
+    for name, reason in failed.items():
+        print(f"mrsquant fit: warning: {name}: {reason}", file=sys.stderr)
+
+    # one batch per data grid
+    groups: dict = {}
+    for item in loaded:
+        s = item[2]
+        key = (s.n_points, round(s.dwelltime_s, 12), round(s.spectrometer_frequency_mhz, 3))
+        groups.setdefault(key, []).append(item)
+    model = FitModel(basis, **model_options)
+    results = []
+    bar = _progress(sum(len(g) for g in groups.values()), progress)
+    for items in groups.values():
+        first = items[0][2]
+        data = np.stack([it[2].flat()[0] if it[2].data.ndim == 1 else it[2].flat() for it in items])
+        data = data.reshape(-1, first.n_points)
+        batch = first.replace(data=data, dims=("spectrum",), affine=None)
+        names = [it[0] for it in items]
+        done = [0]
+
+        def tick(n_done, _done=done):
+            bar.update(n_done - _done[0])
+            _done[0] = n_done
+        try:
+            res = model.fit(batch, names=names, progress=tick)
+        except MRSQuantError as exc:
+            for n in names:
+                failed[n] = str(exc)
+            continue
+        res.inputs = [str(it[1]) for it in items]
+        res.headers = [it[2].meta for it in items]
+        res.preprocessing = [it[4] for it in items]
+        ws = [it[3] for it in items]
+        if all(w is not None for w in ws):
+            wdata = np.stack([w.flat().mean(axis=0) for w in ws])
+            wf = fit_water(ws[0].replace(data=wdata, dims=("spectrum",), affine=None))
+            te = first.te_ms if first.te_ms is not None else cfg["sequence"].get("te_ms")
+            if te is None:
+                failed_te = "TE unknown: give [sequence] te_ms in --quant-config"
+                print(f"mrsquant fit: warning: {failed_te}", file=sys.stderr)
+            else:
+                conc, conc_sd = water_scaled(res.amplitude, res.crlb_abs, res.metabolites, wf["area"], cfg,
+                                             te_ms=te, tr_ms=first.tr_ms)
+                res.conc_mm, res.conc_crlb_mm = conc, conc_sd
+                res.arrays["water_fwhm_hz"] = wf["fwhm_hz"]
+                res.water_inputs = [str(waters[0] if len(waters) == 1 else waters[i]) if waters else "partner"
+                                    for i in range(len(items))]
+        results.append(res)
+    bar.close()
+    return write_outputs(results, failed, order, outdir, report=report)
+
+
+def _progress(total, enabled):
+    if enabled:
+        try:
+            from tqdm import tqdm
+            return tqdm(total=total, unit="spectrum", desc="fitting", file=sys.stderr, leave=False)
+        except ImportError:  # pragma: no cover
+            pass
+
+    class _Null:
+        def update(self, n):
+            pass
+
+        def close(self):
+            pass
+    return _Null()
+
+
+CONC_COLUMNS = ["spectrum", "metabolite", "amplitude", "crlb_abs", "crlb_percent", "ratio_tcr",
+                "conc_mm", "conc_crlb_mm"]
+QC_COLUMNS = ["spectrum", "snr", "snr_lcmodel", "fwhm_ppm", "fwhm_hz", "fqn", "water_fwhm_hz", "status"]
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    v = float(v)
+    return "" if not np.isfinite(v) else f"{v:.6g}"
+
+
+def _write_tsv(path: Path, columns, rows):
+    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([_fmt(r.get(c)) for c in columns])
+    os.replace(tmp, path)
+
+
+def write_outputs(results, failed, order, outdir: Path, *, report=False) -> dict:
+    import xarray as xr
+
+    from ..qc.metrics import status_flags
+    from .store import save_fit
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    datasets = []
+    for res in results:
+        ds = res.to_xarray()
+        ds["status"] = ("spectrum", np.array(status_flags(ds), dtype=object))
+        datasets.append(ds)
+    conc_rows, qc_rows = {}, {}
+    for ds in datasets:
+        for i, name in enumerate(ds.spectrum.values):
+            rows = []
+            for j, met in enumerate(ds.metabolite.values):
+                rows.append({c: (name if c == "spectrum" else met if c == "metabolite"
+                                 else ds[c].values[i, j]) for c in CONC_COLUMNS})
+            conc_rows[str(name)] = rows
+            qc_rows[str(name)] = {c: (name if c == "spectrum" else ds[c].values[i]) for c in QC_COLUMNS}
+    metabolites = list(datasets[0].metabolite.values) if datasets else []
+    for name, reason in failed.items():
+        conc_rows[name] = [{"spectrum": name, "metabolite": m} for m in metabolites]
+        qc_rows[name] = {"spectrum": name, "status": f"failed: {reason}"}
+    _write_tsv(outdir / "concentrations.tsv", CONC_COLUMNS, [r for n in order for r in conc_rows.get(n, [])])
+    _write_tsv(outdir / "qc.tsv", QC_COLUMNS, [qc_rows[n] for n in order if n in qc_rows])
+    if datasets and failed:
+        datasets.append(_failed_dataset(datasets[0], failed))
+    ds_all = None
+    if datasets:
+        ds_all = datasets[0] if len(datasets) == 1 else xr.concat(datasets, dim="spectrum",
+                                                                     data_vars="minimal", coords="minimal",
+                                                                     compat="override", join="outer")
+        save_fit(ds_all, outdir / "fit.nc")
+    if report and ds_all is not None:
+        try:
+            from ..qc.report import render_report
+        except ImportError:
+            print("mrsquant fit: warning: report module not available", file=sys.stderr)
+        else:
+            render_report(ds_all, outdir / "report.pdf")
+    return {"results": results, "dataset": ds_all, "failed": failed, "outdir": outdir}
+
+
+def _failed_dataset(template, failed: dict):
+    """NaN rows (status 'failed: reason') shaped like ``template``, so reports show them."""
+    import xarray as xr
+
+    one = template.isel(spectrum=[0])
+    rows = []
+    for name, reason in failed.items():
+        ds = xr.Dataset(attrs=template.attrs)
+        for k, v in one.data_vars.items():
+            if k == "status":
+                continue
+            ds[k] = v.copy(data=np.full(v.shape, np.nan, dtype=v.dtype))
+        ds = ds.assign_coords(spectrum=[name])
+        ds["status"] = ("spectrum", np.array([f"failed: {reason}"], dtype=object))
+        rows.append(ds)
+    return xr.concat(rows, dim="spectrum") if len(rows) > 1 else rows[0]

@@ -1,0 +1,49 @@
+import csv
+
+import numpy as np
+
+from mrsquant.cli import main
+
+
+def read_tsv(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def test_fit_cli_batch_with_failure_and_flags(challenge, tmp_path, capsys):
+    out = tmp_path / "out"
+    bad = tmp_path / "broken.RAW"
+    bad.write_text(" $NMID\n garbage\n")
+    rc = main(["fit", str(challenge / "datasets_text" / "dataset1.txt"),
+               str(challenge / "datasets_LCModel" / "dataset24.RAW"),
+               str(challenge / "datasets_text" / "dataset28.txt"), str(bad),
+               "--basis", str(challenge / "basisset_text_noTMS"), "-o", str(out), "--quiet"])
+    assert rc == 0
+    conc = read_tsv(out / "concentrations.tsv")
+    assert {"spectrum", "metabolite", "amplitude", "crlb_percent", "crlb_abs", "ratio_tcr", "conc_mm"} <= set(conc[0])
+    names = {r["metabolite"] for r in conc}
+    assert {"tNAA", "tCr", "tCho", "Glx", "mI", "PCh"} <= names
+    qc = {r["spectrum"]: r for r in read_tsv(out / "qc.tsv")}
+    assert qc["dataset1"]["status"] == "ok"
+    assert qc["dataset24"]["status"] != "ok"     # spurious artefact line
+    assert qc["dataset28"]["status"] != "ok"     # massive lipid contamination
+    assert qc["broken"]["status"].startswith("failed")
+    for r in conc:
+        if r["spectrum"] != "broken":
+            assert np.isfinite(float(r["amplitude"]))
+            assert r["conc_mm"] != ""            # water from the .H2O / 4-column partner
+    assert (out / "fit.nc").exists()
+    from mrsquant.fitting import open_fit
+    ds = open_fit(out)
+    assert np.iscomplexobj(ds["fit"].values) and "dataset1" in ds.spectrum.values
+
+
+def test_fit_cli_bad_only_input(tmp_path, capsys, challenge):
+    bad = tmp_path / "x.nii.gz"
+    bad.write_bytes(b"\x1f\x8b garbage")
+    out = tmp_path / "o"
+    rc = main(["fit", str(bad), "--basis", str(challenge / "basisset_text_noTMS"), "-o", str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error" in err[0]
+    assert not out.exists() or not any(out.iterdir())

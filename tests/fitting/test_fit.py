@@ -1,0 +1,99 @@
+"""Fitting core: simulated spectra with known parameters, then the challenge truth."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import mrsquant as mq
+from mrsquant import axes
+from mrsquant.basis.io import load_basis
+from mrsquant.fitting import FitModel
+from mrsquant.fitting._core import nnls_normal
+
+
+@pytest.fixture(scope="module")
+def basis(challenge):
+    return load_basis(challenge / "basisset_text_noTMS")
+
+
+def simulate(basis, amps, *, n=1, shift_hz=1.5, lw_hz=4.0, phase_deg=20.0, noise_sd=0.0, seed=0):
+    """Known-truth spectra: basis combination, Lorentzian broadening, shift, phase, white noise."""
+    t = axes.time_axis(basis.n_points, basis.dwelltime_s)
+    mod = np.exp(-2j * np.pi * shift_hz * t - np.pi * lw_hz * t)
+    fid = (amps @ basis.fids) * mod * np.exp(1j * np.deg2rad(phase_deg))
+    rng = np.random.default_rng(seed)
+    data = fid[None, :] + noise_sd * (rng.standard_normal((n, t.size)) + 1j * rng.standard_normal((n, t.size)))
+    return mq.Spectra(data=data, dims=("dyn",), dwelltime_s=basis.dwelltime_s,
+                      spectrometer_frequency_mhz=basis.spectrometer_frequency_mhz, te_ms=30)
+
+
+def truth_amplitudes(basis):
+    typical = {"NAA": 12.0, "NAAG": 1.5, "Cr": 5.0, "PCr": 4.0, "GPC": 1.0, "PCh": 0.6, "Glu": 10.0,
+               "Gln": 3.0, "mI": 6.0, "GSH": 2.0, "Tau": 1.5, "GABA": 1.5, "Mac": 10.0, "Lac": 0.5,
+               "Asp": 2.0, "sI": 0.3, "Gly": 1.0, "PE": 1.5}
+    return np.array([typical.get(n, 0.0) for n in basis.names])
+
+
+def test_batched_nnls_matches_scipy():
+    from scipy.optimize import nnls
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(6, 40, 8))
+    y = rng.normal(size=(6, 40))
+    h = np.einsum("nri,nrj->nij", a, a)
+    b = np.einsum("nri,nr->ni", a, y)
+    x, _ = nnls_normal(h, b, 8)
+    for i in range(6):
+        ref, _ = nnls(a[i], y[i])
+        assert np.allclose(x[i], ref, atol=1e-8)
+
+
+def test_noiseless_recovery(basis):
+    amps = truth_amplitudes(basis)
+    s = simulate(basis, amps)
+    r = FitModel(basis, baseline_stiffness=1e3).fit(s)
+    est = r.amplitude[0]
+    for name in ("NAA", "Cr", "PCr", "Glu", "mI", "GPC", "Mac"):
+        i = basis.names.index(name)
+        assert est[i] == pytest.approx(amps[i], rel=0.02), name
+    theta = r.theta[0]
+    assert np.rad2deg(theta[0]) == pytest.approx(20.0, abs=1.0)
+    assert theta[2] == pytest.approx(1.5, abs=0.1)         # metabolite shift (Hz)
+
+
+def test_crlb_is_honest(basis):
+    """Empirical SD over noise realisations vs mean reported CRLB (Cramer-Rao)."""
+    amps = truth_amplitudes(basis)
+    s = simulate(basis, amps, n=48, noise_sd=6.0, seed=3)
+    r = FitModel(basis).fit(s)
+    for name in ("tNAA", "tCr", "Glx", "mI"):
+        i = r.metabolites.index(name)
+        ratio = np.std(r.amplitude[:, i], ddof=1) / np.mean(r.crlb_abs[:, i])
+        # 48 samples: the SD itself has ~10 % sampling error; allow 0.7-1.4
+        assert 0.7 < ratio < 1.4, (name, ratio)
+
+
+def test_batch_equals_single(basis):
+    amps = truth_amplitudes(basis)
+    s = simulate(basis, amps, n=3, noise_sd=4.0, seed=5)
+    model = FitModel(basis)
+    together = model.fit(s).amplitude
+    alone = model.fit(s.replace(data=s.data[1:2])).amplitude
+    assert np.allclose(together[1], alone[0], rtol=1e-6, atol=1e-8)
+
+
+@pytest.fixture(scope="module")
+def challenge_fit(challenge, basis):
+    ids = [1, 7, 21]
+    specs = [mq.load(challenge / "datasets_text" / f"dataset{i}.txt") for i in ids]
+    s = specs[0].replace(data=np.stack([x.data for x in specs]), dims=("dyn",))
+    return ids, FitModel(basis).fit(s)
+
+
+@pytest.mark.parametrize("name, truth_row, tol", [
+    ("tNAA", "NAA+NAAG", 0.05), ("tCho", "GPC+PCho", 0.10), ("Glu", "Glu", 0.15), ("mI", "Ins", 0.10)])
+def test_challenge_ratios(challenge_fit, shared_data, name, truth_row, tol):
+    """High-SNR challenge spectra: ratio to tCr against the published truth."""
+    ids, r = challenge_fit
+    truth = pd.read_csv(shared_data / "fitting_challenge_2016_truth" / "answers_datasets1-21_mM.csv", index_col=0)
+    est = r.ratio("tCr")[:, r.metabolites.index(name)]
+    tr = np.array([truth.loc[truth_row, f"dataset{i}"] / truth.loc["Cr+PCr", f"dataset{i}"] for i in ids])
+    assert np.all(np.abs(est / tr - 1) < tol), (est, tr)
