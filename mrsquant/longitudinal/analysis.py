@@ -366,10 +366,12 @@ def mixed_models(cohort: Cohort, *, group: str | None = "auto", covariates=(),
                 warnings.simplefilter("always")
                 model = smf.mixedlm(formula, g, groups=g["participant_id"])
                 res = model.fit(reml=True)
-            conv = bool(getattr(res, "converged", True))
-            note = "; ".join(sorted({str(w.message).split("\n")[0][:80] for w in caught
-                                     if "converge" in str(w.message).lower()
-                                     or "boundary" in str(w.message).lower()}))
+            msgs = sorted({str(w.message).split("\n")[0][:80] for w in caught
+                           if "converge" in str(w.message).lower()
+                           or "boundary" in str(w.message).lower()})
+            conv = bool(getattr(res, "converged", True)) and not any(
+                "failed to converge" in m for m in msgs)
+            note = "; ".join(msgs)
             ci = res.conf_int(alpha=alpha)
             for term in res.fe_params.index:
                 rows.append({**base, "term": term, "coef": res.fe_params[term],

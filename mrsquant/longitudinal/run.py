@@ -70,6 +70,9 @@ class LongitudinalResult:
 def _write_atomic(path: Path, writer) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         writer(tmp)
         os.replace(tmp, path)

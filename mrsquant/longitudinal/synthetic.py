@@ -101,6 +101,9 @@ class SyntheticCohort:
             path = outdir / f"{name}.tsv"
             fd, tmp = tempfile.mkstemp(dir=outdir, suffix=".tmp")
             os.close(fd)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             df.to_csv(tmp, sep="\t", index=False, na_rep="n/a" if name == "scores" else "")
             os.replace(tmp, path)
             paths[name] = path

@@ -1,0 +1,319 @@
+"""``longitudinal.pdf``: the pages of a longitudinal analysis.
+
+Pages: summary and paired tests; spaghetti plots per measure; change vs
+score-change scatter with the least-squares line and its 95 % confidence band;
+forest plots (mean change in % of baseline with MDC95, correlations with
+bootstrap CIs); mixed-model time effects; every exclusion and flag.
+"""
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+
+try:  # shared look of all reports, when present
+    from .style import RC as _RC
+except ImportError:  # pragma: no cover - style module owned by the report engineer
+    _RC = {"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "xtick.labelsize": 7,
+           "ytick.labelsize": 7, "legend.fontsize": 7, "pdf.fonttype": 42}
+
+A4_LANDSCAPE = (11.69, 8.27)
+GROUP_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+PANELS_PER_PAGE = 8
+
+
+def _unit(measure: str) -> str:
+    return "amplitude ratio" if "/" in measure else "mM"
+
+
+def _fmt(v, spec=".3g"):
+    return "" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, spec)
+
+
+def _table_page(pdf, plt, title, header, rows, *, col_widths=None, fontsize=7, footer=None):
+    """Paginate a table over as many pages as needed."""
+    per_page = 32
+    chunks = [rows[i:i + per_page] for i in range(0, len(rows), per_page)] or [[]]
+    for k, chunk in enumerate(chunks):
+        fig = plt.figure(figsize=A4_LANDSCAPE)
+        fig.suptitle(title + (f" ({k + 1}/{len(chunks)})" if len(chunks) > 1 else ""),
+                     fontsize=12, x=0.04, ha="left")
+        ax = fig.add_axes([0.03, 0.08, 0.94, 0.84])
+        ax.axis("off")
+        if chunk:
+            tab = ax.table(cellText=chunk, colLabels=header, loc="upper left", cellLoc="left",
+                           colWidths=col_widths)
+            tab.auto_set_font_size(False)
+            tab.set_fontsize(fontsize)
+            tab.scale(1, 1.25)
+            for (r, _), cell in tab.get_celld().items():
+                cell.set_linewidth(0.3)
+                if r == 0:
+                    cell.set_facecolor("#e8e8e8")
+                    cell.set_text_props(weight="bold")
+        else:
+            ax.text(0, 0.95, "none", fontsize=10, va="top")
+        if footer:
+            fig.text(0.03, 0.03, footer, fontsize=7, va="bottom")
+        pdf.savefig(fig)
+        plt.close(fig)
+
+
+def _summary_page(pdf, plt, result):
+    cohort = result.cohort
+    ds = cohort.data
+    fig = plt.figure(figsize=A4_LANDSCAPE)
+    fig.suptitle("mrsquant longitudinal analysis", fontsize=14, x=0.04, ha="left")
+    n_spec = int((ds["spectrum"].values != "").sum())
+    n_inc = int(ds["included"].values.sum())
+    s = result.settings
+    lines = [
+        f"Participants: {ds.sizes['participant']}    Sessions (time order): "
+        f"{', '.join(cohort.sessions)}    Baseline: {cohort.baseline}",
+        f"Spectra: {n_spec} found, {n_inc} included    Scales: {', '.join(cohort.scales) or 'none'}",
+        f"QC rules: {'; '.join(s['qc_rules'])}",
+        f"Change correlated with score change: {s['change']}    Multiple comparisons: "
+        f"{'Benjamini-Hochberg FDR' if s['correction'] == 'fdr_bh' else 'Bonferroni'} "
+        f"across measures (and scales)    Bootstrap: BCa, {s['n_boot']} resamples, seed {s['seed']}",
+        "Response: score reduced by >= "
+        f"{100 * s['response_fraction']:.0f} % of baseline;  remission: HAMD17 <= 7, MADRS <= 10, "
+        "PHQ9 < 5 unless overridden.   MDC95 = 1.96 sqrt(2) CV (test-retest CV, docs/longitudinal.md)",
+    ]
+    for note in result.notes:
+        lines.append("Note: " + note)
+    y = 0.9
+    for line in lines:
+        for part in textwrap.wrap(line, 170):
+            fig.text(0.04, y, part, fontsize=8)
+            y -= 0.025
+    t = result.tests
+    header = ["measure", "session", "n", "mean change", "95 % CI", "change %", "MDC95 %",
+              "n > MDC", "Cohen dz", "t-test p", "Wilcoxon p", "q"]
+    rows = [[r.metabolite, r.session_id, str(r.n), _fmt(r.mean_delta, ".4g"),
+             f"[{_fmt(r.ci_low, '.4g')}, {_fmt(r.ci_high, '.4g')}]", _fmt(r.mean_delta_percent, ".1f"),
+             _fmt(r.mdc95_percent, ".1f"), str(r.n_exceeding_mdc95), _fmt(r.dz, ".2f"),
+             _fmt(r.t_p, ".3g"), _fmt(r.wilcoxon_p, ".3g"), _fmt(r.q_fdr, ".3g")]
+            for r in t.itertuples()]
+    ax = fig.add_axes([0.04, 0.05, 0.92, max(0.1, y - 0.08)])
+    ax.axis("off")
+    ax.set_title("Paired change from baseline (follow-up - baseline; ratio units)", loc="left",
+                 fontsize=10)
+    if rows:
+        tab = ax.table(cellText=rows[:30], colLabels=header, loc="upper left", cellLoc="left",
+                       colWidths=[0.09, 0.07, 0.04, 0.09, 0.19, 0.07, 0.07, 0.06, 0.07, 0.08,
+                                  0.08, 0.07])
+        tab.auto_set_font_size(False)
+        tab.set_fontsize(7)
+        tab.scale(1, 1.2)
+        for (r, _), cell in tab.get_celld().items():
+            cell.set_linewidth(0.3)
+            if r == 0:
+                cell.set_facecolor("#e8e8e8")
+    pdf.savefig(fig)
+    plt.close(fig)
+
+
+def _grid(n):
+    ncol = min(4, n)
+    nrow = int(np.ceil(n / ncol))
+    return nrow, ncol
+
+
+def _spaghetti_pages(pdf, plt, result):
+    ds = result.cohort.data
+    measures = list(ds["measure"].values)
+    time = ds["time"].values
+    sess = [s[4:] for s in ds["session"].values]
+    gname = "cov_group" if "cov_group" in ds else ("cov_treatment" if "cov_treatment" in ds else None)
+    if gname:
+        groups = np.array([next((v for v in row if v), "") for row in ds[gname].values])
+    else:
+        groups = np.array([""] * ds.sizes["participant"])
+    levels = [g for g in dict.fromkeys(groups)]
+    for start in range(0, len(measures), PANELS_PER_PAGE):
+        chunk = measures[start:start + PANELS_PER_PAGE]
+        nrow, ncol = _grid(len(chunk))
+        fig, axes = plt.subplots(nrow, ncol, figsize=A4_LANDSCAPE, squeeze=False)
+        fig.suptitle("Individual trajectories (thin lines) and group mean +/- 95 % CI (thick)",
+                     fontsize=12, x=0.04, ha="left")
+        for ax, meas in zip(axes.flat, chunk):
+            v = ds["value"].sel(measure=meas).values
+            for gi, lev in enumerate(levels):
+                col = GROUP_COLOURS[gi % len(GROUP_COLOURS)]
+                sel = groups == lev
+                for row in v[sel]:
+                    ok = np.isfinite(row)
+                    if ok.sum() >= 2:
+                        ax.plot(time[ok], row[ok], "-o", color=col, alpha=0.35, lw=0.7, ms=2.5)
+                    elif ok.sum() == 1:
+                        ax.plot(time[ok], row[ok], "x", color=col, alpha=0.6, ms=4)
+                means, los, his = [], [], []
+                for j in range(len(time)):
+                    x = v[sel, j]
+                    x = x[np.isfinite(x)]
+                    m = x.mean() if x.size else np.nan
+                    half = 1.96 * x.std(ddof=1) / np.sqrt(x.size) if x.size > 1 else np.nan
+                    means.append(m)
+                    los.append(m - half)
+                    his.append(m + half)
+                ax.errorbar(time, means, yerr=[np.subtract(means, los), np.subtract(his, means)],
+                            color=col, lw=2.2, capsize=3, label=lev or "all", zorder=5)
+            ax.set_xticks(time)
+            ax.set_xticklabels(sess)
+            ax.set_xlabel("session")
+            ax.set_ylabel(f"{meas} ({_unit(meas)})")
+            ax.set_title(meas)
+            if levels != [""]:
+                ax.legend(loc="best", frameon=False)
+        for ax in list(axes.flat)[len(chunk):]:
+            ax.axis("off")
+        fig.text(0.04, 0.01, "x = participant with a single usable session (kept in the mixed "
+                 "model, no change score)", fontsize=7)
+        fig.tight_layout(rect=(0, 0.03, 1, 0.95))
+        pdf.savefig(fig)
+        plt.close(fig)
+
+
+def _scatter_pages(pdf, plt, result):
+    from scipy import stats
+
+    ch = result.changes
+    assoc = result.associations
+    if assoc.empty:
+        return
+    change = result.settings["change"]
+    unit_of = {"delta": None, "delta_percent": "%", "log_ratio": "log ratio"}
+    keys = list(assoc[["metabolite", "score", "session_id"]].itertuples(index=False, name=None))
+    for start in range(0, len(keys), PANELS_PER_PAGE):
+        chunk = keys[start:start + PANELS_PER_PAGE]
+        nrow, ncol = _grid(len(chunk))
+        fig, axes = plt.subplots(nrow, ncol, figsize=A4_LANDSCAPE, squeeze=False)
+        fig.suptitle("Metabolite change vs symptom-score change: least-squares line with 95 % "
+                     "confidence band; r with BCa bootstrap 95 % CI", fontsize=11, x=0.04, ha="left")
+        for ax, (meas, scale, ses) in zip(axes.flat, chunk):
+            g = ch[(ch["metabolite"] == meas) & (ch["score"] == scale) & (ch["session_id"] == ses)]
+            x = g[change].to_numpy(float)
+            y = g["score_delta"].to_numpy(float)
+            ok = np.isfinite(x) & np.isfinite(y)
+            x, y = x[ok], y[ok]
+            resp = g["responder"].to_numpy()[ok]
+            col = np.where(resp == True, "#d62728", "#1f77b4")  # noqa: E712
+            ax.scatter(x, y, c=col, s=14, zorder=3)
+            if x.size >= 3 and np.ptp(x) > 0:
+                b1, b0 = np.polyfit(x, y, 1)
+                xs = np.linspace(x.min(), x.max(), 50)
+                resid = y - (b0 + b1 * x)
+                s2 = resid @ resid / (x.size - 2)
+                se = np.sqrt(s2 * (1 / x.size + (xs - x.mean()) ** 2 / np.sum((x - x.mean()) ** 2)))
+                tc = stats.t.ppf(0.975, x.size - 2)
+                ax.plot(xs, b0 + b1 * xs, color="black", lw=1)
+                ax.fill_between(xs, b0 + b1 * xs - tc * se, b0 + b1 * xs + tc * se,
+                                color="grey", alpha=0.25, lw=0)
+            a = assoc[(assoc["metabolite"] == meas) & (assoc["score"] == scale)
+                      & (assoc["session_id"] == ses)].iloc[0]
+            ax.set_title(f"{meas} vs {scale} ({ses[4:]}), n = {a.n}\nr = {_fmt(a.r_pearson, '.2f')} "
+                         f"[{_fmt(a.ci_low, '.2f')}, {_fmt(a.ci_high, '.2f')}], p = "
+                         f"{_fmt(a.p, '.2g')}, q = {_fmt(a.q_fdr, '.2g')}", fontsize=7.5)
+            u = unit_of[change] or _unit(meas)
+            ax.set_xlabel(f"change in {meas} ({u})")
+            ax.set_ylabel(f"change in {scale} (points)")
+            ax.axhline(0, color="grey", lw=0.4)
+            ax.axvline(0, color="grey", lw=0.4)
+        for ax in list(axes.flat)[len(chunk):]:
+            ax.axis("off")
+        fig.text(0.04, 0.01, "red = responder (>= 50 % score reduction), blue = non-responder or "
+                 "unknown", fontsize=7)
+        fig.tight_layout(rect=(0, 0.03, 1, 0.93))
+        pdf.savefig(fig)
+        plt.close(fig)
+
+
+def _forest_page(pdf, plt, result):
+    t = result.tests
+    a = result.associations
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=A4_LANDSCAPE,
+                                   gridspec_kw={"width_ratios": [1, 1.2]})
+    fig.suptitle("Forest plots", fontsize=12, x=0.04, ha="left")
+    if len(t):
+        lab = [f"{r.metabolite} ({r.session_id[4:]}, n={r.n})" for r in t.itertuples()]
+        base = t["mean_baseline"].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = 100 * t["mean_delta"].to_numpy(float) / base
+            lo = 100 * t["ci_low"].to_numpy(float) / base
+            hi = 100 * t["ci_high"].to_numpy(float) / base
+        yy = np.arange(len(t))[::-1]
+        mdc = t["mdc95_percent"].to_numpy(float)
+        for k, y in enumerate(yy):
+            if np.isfinite(mdc[k]):
+                ax1.plot([-mdc[k], mdc[k]], [y, y], color="#f2c14e", lw=6, alpha=0.5,
+                         solid_capstyle="butt", zorder=1)
+        sig = t["q_fdr"].to_numpy(float) < 0.05
+        ax1.errorbar(m, yy, xerr=[m - lo, hi - m], fmt="o", color="black", capsize=3, zorder=3)
+        ax1.scatter(m[sig], yy[sig], color="#d62728", zorder=4, s=30, label="q < 0.05")
+        ax1.axvline(0, color="grey", lw=0.6)
+        ax1.set_yticks(yy)
+        ax1.set_yticklabels(lab)
+        ax1.set_xlabel("mean change (% of baseline mean), 95 % CI")
+        ax1.set_title("Paired change from baseline; yellow band = +/- MDC95 of one participant")
+        if sig.any():
+            ax1.legend(loc="lower right", frameon=False)
+    if len(a):
+        lab = [f"{r.metabolite} vs {r.score} ({r.session_id[4:]}, n={r.n})" for r in a.itertuples()]
+        r = a["r_pearson"].to_numpy(float)
+        lo = a["ci_low"].to_numpy(float)
+        hi = a["ci_high"].to_numpy(float)
+        yy = np.arange(len(a))[::-1]
+        ok = np.isfinite(r)
+        ax2.errorbar(r[ok], yy[ok], xerr=[(r - lo)[ok], (hi - r)[ok]], fmt="o", color="black",
+                     capsize=3)
+        sig = (a["q_fdr"].to_numpy(float) < 0.05) & ok
+        ax2.scatter(r[sig], yy[sig], color="#d62728", zorder=4, s=30, label="q < 0.05")
+        ax2.axvline(0, color="grey", lw=0.6)
+        ax2.set_xlim(-1, 1)
+        ax2.set_yticks(yy)
+        ax2.set_yticklabels(lab, fontsize=6 if len(a) > 24 else 7)
+        ax2.set_xlabel("Pearson r (change vs score change), BCa bootstrap 95 % CI")
+        ax2.set_title("Association with symptom change")
+        if sig.any():
+            ax2.legend(loc="lower right", frameon=False)
+    else:
+        ax2.axis("off")
+        ax2.text(0.1, 0.5, "no score changes: no associations", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    pdf.savefig(fig)
+    plt.close(fig)
+
+
+def write_longitudinal_report(result, path) -> None:
+    """Write the multi-page PDF of a :class:`~mrsquant.longitudinal.LongitudinalResult`."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with matplotlib.rc_context(_RC), PdfPages(path) as pdf:
+        _summary_page(pdf, plt, result)
+        _spaghetti_pages(pdf, plt, result)
+        _scatter_pages(pdf, plt, result)
+        _forest_page(pdf, plt, result)
+        mx = result.mixed
+        rows = [[r.metabolite, r.term, _fmt(r.coef, ".4g"), _fmt(r.se, ".3g"),
+                 f"[{_fmt(r.ci_low, '.4g')}, {_fmt(r.ci_high, '.4g')}]", _fmt(r.p, ".3g"),
+                 _fmt(r.q_fdr, ".3g"), str(r.n_obs), str(r.n_participants),
+                 "yes" if r.converged else "no", textwrap.shorten(str(r.note or ""), 48)]
+                for r in mx.itertuples() if r.term != "Intercept"]
+        formula = mx["formula"].iloc[0] if len(mx) else ""
+        _table_page(pdf, plt, "Linear mixed models (random intercept per participant, REML)",
+                    ["measure", "term", "coef", "SE", "95 % CI", "p", "q", "obs", "particip.",
+                     "converged", "note"], rows,
+                    col_widths=[0.08, 0.15, 0.07, 0.06, 0.15, 0.06, 0.06, 0.04, 0.06, 0.06, 0.21],
+                    footer=f"formula: {formula}; time in session units (0 = baseline) or the "
+                    "'time' column; q across measures for each term")
+        ex = result.exclusions
+        rows = [[r.participant_id, r.session_id, r.spectrum, r.measure, r.action,
+                 textwrap.shorten(str(r.reason), 110)] for r in ex.itertuples()]
+        _table_page(pdf, plt, "Exclusions and flags (every spectrum or value left out, and why)",
+                    ["participant", "session", "spectrum", "measure", "action", "reason"], rows,
+                    col_widths=[0.07, 0.07, 0.17, 0.07, 0.06, 0.56],
+                    footer="QC rules: " + "; ".join(result.settings["qc_rules"]))
