@@ -77,9 +77,9 @@ def save(spectra: Spectra, path, **kwargs) -> Path:
         known = ", ".join(s for suffixes, _ in WRITERS for s in suffixes)
         raise InputError(f"{path}: cannot tell the output format from the name (known: {known})")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
-    if name.endswith(".gz"):
-        tmp = tmp.with_name(tmp.name + ".nii.gz")
+    # keep the matched suffix last: nibabel picks the format from it
+    matched = next(s for s in suffixes if name.endswith(s))
+    tmp = path.with_name(f".{path.name[: -len(matched)]}.part{os.getpid()}{path.name[-len(matched):]}")
     try:
         writer(spectra, tmp, **kwargs)
         os.replace(tmp, path)

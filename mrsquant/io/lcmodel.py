@@ -151,6 +151,23 @@ def _complex_pairs(text: str, path, what: str) -> np.ndarray:
     return vals[0::2] + 1j * vals[1::2]
 
 
+def _check_fixed_width(text: str, fmt, path, what: str) -> None:
+    """Detect a cut inside the last number of a fixed-format (``FMTDAT``) data block.
+
+    When every full line has ``n`` fields of width ``w`` (``'(nEw.d)'``), the last
+    line must consist of whole fields too; a shorter one means a truncated file.
+    """
+    m = re.fullmatch(r"\(\s*(\d*)\s*[EeDdFfGg](\d+)\.\d+\s*\)", str(fmt or "").strip())
+    if not m:
+        return
+    per_line, width = int(m.group(1) or 1), int(m.group(2))
+    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 2 or any(len(ln) != per_line * width for ln in lines[:-1]):
+        return  # not written to the format (free-form numbers): nothing to check
+    if len(lines[-1]) % width:
+        raise InputError(f"{path}: last line of the {what} ends inside a number: truncated file")
+
+
 def _read_text(path: Path) -> str:
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -267,18 +284,19 @@ def read_lcmodel_raw(path, *, dwelltime_s: float | None = None,
     """
     path = Path(path)
     seqpar, nmid, data_text = _raw_header(path)
+    _check_fixed_width(data_text, nmid.get("FMTDAT"), path, "FID")
     fid = _complex_pairs(data_text, path, "FID")
     if nmid.get("BRUKER") is True:  # LCModel conjugates such data (manual, Sec 5.3)
         fid = fid.conj()
     ctl = read_control(control) if control is not None else _matching_control(path)
-    partner = None
+    partner, partner_points = None, None
     if _partner and path.suffix.lower() != ".h2o":
         wp = water_partner_path(path)
         if wp is not None:
             try:
-                _, p_nmid, _ = _raw_header(wp)
-                p_seq = _raw_header(wp)[0]
+                p_seq, p_nmid, p_text = _raw_header(wp)
                 partner = {**p_nmid, **p_seq}
+                partner_points = len(_NUMBER.findall(p_text)) // 2
             except InputError:
                 partner = None
     sources = [("file", {**nmid, **seqpar})]
@@ -314,6 +332,9 @@ def read_lcmodel_raw(path, *, dwelltime_s: float | None = None,
                 break
         if n_expected:
             break
+    if n_expected is None and partner_points and partner_points != fid.size:
+        raise InputError(f"{path}: {fid.size} complex points but its water file has {partner_points}: "
+                         f"truncated or mismatched pair")
     data, dims = fid, ()
     if n_expected and fid.size != n_expected:
         if fid.size % n_expected:
@@ -441,6 +462,7 @@ def read_lcmodel_basis(path, **_):
     spectra, names, concs, extra = [], [], [], []
     for vals, _nmused, text in blocks:
         name = str(vals.get("METABO", vals.get("ID", ""))).strip()
+        _check_fixed_width(text, basis1.get("FMTBAS"), path, f"basis spectrum {name!r}")
         spec = _complex_pairs(text, path, f"basis spectrum {name!r}")
         if spec.size != ndatab:
             raise InputError(f"{path}: basis spectrum {name!r} has {spec.size} points, NDATAB={ndatab}: "
