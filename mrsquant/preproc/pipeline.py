@@ -1,0 +1,209 @@
+"""The default preprocessing pipeline: steps chosen from the dimensions present."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..spectra import Spectra
+from . import editing
+from .align import ALIGN_PPM_RANGE, align_transients, shift_phase
+from .average import average, find_outliers
+from .coils import apply_coil_weights, combine_coils
+from .ecc import eddy_current_correction
+from .phase import find_reference_offset, phase_zero_order, reference_ppm
+from .record import add_processing, processing_applied
+from .water import remove_water
+
+
+@dataclass(frozen=True, eq=False)
+class PreprocessRecord:
+    """What :func:`preprocess` did, as data a report can plot.
+
+    Attributes
+    ----------
+    steps : list of dict
+        The NIfTI-MRS ``ProcessingApplied`` entries added (also in ``after.meta``).
+    transients : pandas.DataFrame
+        One row per transient: ``dyn`` (and ``edit``), ``freq_shift_hz``,
+        ``phase_deg`` (offsets removed by alignment, relative to the template),
+        ``rejected``, ``weight``, ``z_score``. Empty without a ``dyn`` axis.
+    before : Spectra or None
+        Plain unweighted mean over transients after coil combination, before
+        alignment (the "before" spectrum of a QC page).
+    after : Spectra
+        The pipeline's output (same object :func:`preprocess` returns).
+    water : Spectra or None
+        The water reference, combined with the data's coil weights, averaged,
+        eddy-current corrected: ready for water scaling.
+    edited : dict of str to Spectra
+        For edited data: ``diff`` and ``sum`` (MEGA) or the given combinations.
+    reference_check : dict
+        :func:`~mrsquant.preproc.phase.find_reference_offset` on the input of
+        the referencing step (``ok`` False means the input was mis-referenced).
+    info : dict
+        Each step's own estimates (coil weights, ECC phase, removed water...).
+    """
+
+    steps: list
+    transients: Any
+    before: Spectra | None
+    after: Spectra
+    water: Spectra | None = None
+    edited: dict = field(default_factory=dict)
+    reference_check: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+
+def _collapse(ref: Spectra) -> Spectra:
+    """Plain mean over every leading axis: one FID."""
+    if not ref.dims:
+        return ref
+    return ref.replace(data=ref.data.reshape(-1, ref.n_points).mean(axis=0), dims=())
+
+
+def _match_points(ref: Spectra, n: int, what: str) -> Spectra:
+    if ref.n_points < n:
+        raise InputError(f"{what} has {ref.n_points} points, the data {n}")
+    return ref.with_data(ref.data[..., :n]) if ref.n_points > n else ref
+
+
+def _transient_table(dims, shape, shifts, phases, rejected, weights, z):
+    import pandas as pd
+
+    idx = np.indices(shape).reshape(len(shape), -1)
+    cols = {d: idx[i] for i, d in enumerate(dims)}
+    cols.update(freq_shift_hz=np.ravel(shifts), phase_deg=np.ravel(phases),
+                rejected=np.ravel(rejected).astype(bool), weight=np.ravel(weights), z_score=np.ravel(z))
+    order = [d for d in ("dyn", "edit") if d in cols] + [d for d in dims if d not in ("dyn", "edit")]
+    df = pd.DataFrame(cols)
+    return df[order + ["freq_shift_hz", "phase_deg", "rejected", "weight", "z_score"]]
+
+
+def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra | None = None,
+               noise: Spectra | None = None, align: bool = True, reject: bool = True,
+               weighting: str | None = "inverse_variance", ecc_correction: bool = True,
+               water_removal: bool = True, phase: bool = True, reference: bool = True,
+               edit_interleaved: int | None = None, edit_order: str | tuple = "auto",
+               align_ppm_range=ALIGN_PPM_RANGE) -> tuple[Spectra, PreprocessRecord]:
+    """Run the consensus pipeline on raw data; see :mod:`mrsquant.preproc`."""
+    s = spectra
+    start = len(processing_applied(s))
+    info: dict = {}
+    if s.dims and any(d in s.dims for d in ("x", "y", "z")):
+        raise InputError("preprocess handles single-voxel data; MRSI grids are not supported yet")
+    if edit_interleaved:
+        s = editing.split_interleaved(s, n_conditions=int(edit_interleaved))
+    known = {"coil", "dyn", "edit"}
+    other = [d for d in s.dims if d not in known]
+    if other:
+        raise InputError(f"preprocess does not know what to do with dims {other} (knows coil, dyn, edit)")
+    if water is not None:
+        water = _match_points(water, s.n_points, "water reference")
+    if ecc is not None:
+        ecc = _match_points(ecc, s.n_points, "ECC reference")
+
+    # 1. coil combination; references combined with the data's weights
+    if "coil" in s.dims:
+        ref = water if water is not None and "coil" in water.dims else \
+            ecc if ecc is not None and "coil" in ecc.dims else None
+        s, info["coils"] = combine_coils(s, reference=ref, noise=noise)
+        w = info["coils"]["weights"]
+        if water is not None and "coil" in water.dims:
+            water = apply_coil_weights(water, w)
+        if ecc is not None and "coil" in ecc.dims:
+            ecc = apply_coil_weights(ecc, w)
+    elif water is not None and "coil" in water.dims:
+        raise InputError("water reference has coils but the data do not; combine it first")
+    water = None if water is None else _collapse(water)
+    ecc = None if ecc is None else _collapse(ecc)
+
+    # 2. eddy-current correction (ECC reference, else the water reference)
+    ecc_ref = ecc if ecc is not None else water
+    if ecc_correction and ecc_ref is not None:
+        s, info["ecc"] = eddy_current_correction(s, ecc_ref)
+        if water is not None:
+            water, _ = eddy_current_correction(water, ecc_ref)
+
+    # 3. transients: align, reject, average
+    before, table = None, None
+    if "dyn" in s.dims:
+        before = s.mean("dyn")
+        shape = s.shape
+        shifts = np.zeros(shape)
+        phases = np.zeros(shape)
+        if align and s.shape[s.dims.index("dyn")] > 1:
+            s, ainfo = align_transients(s, dim="dyn", ppm_range=align_ppm_range, robust="edit" in s.dims)
+            shifts, phases = ainfo["freq_shift_hz"], ainfo["phase_deg"]
+            info["align"] = {k: ainfo[k] for k in ("freq_shift_hz", "phase_deg", "amplitude", "rms_residual")}
+        rejected = np.zeros(shape, bool)
+        z = np.zeros(shape)
+        if reject and s.shape[s.dims.index("dyn")] >= 4:
+            oinfo = find_outliers(s, dim="dyn", ppm_range=align_ppm_range)
+            rejected, z = oinfo["rejected"], oinfo["z_score"]
+            info["outliers"] = oinfo
+            s = add_processing(s, "Outlier removal", f"{int(rejected.sum())} of {rejected.size} transients "
+                                                     f"rejected; rule: {oinfo['rule']}")
+        dims_t = s.dims
+        s, avinfo = average(s, dim="dyn", weights=weighting, exclude=rejected, ppm_range=align_ppm_range)
+        table = (dims_t, shape, shifts, phases, rejected, avinfo["weights"], z)
+
+    # 4. editing: order, sub-spectra alignment
+    if "edit" in s.dims:
+        ax = s.dims.index("edit")
+        if edit_order == "auto" and s.shape[ax] == 2:
+            det = editing.detect_edit_order(s)
+            order = det["order"]
+            info["edit_order"] = det
+        elif edit_order == "auto":
+            order = tuple(range(s.shape[ax]))
+        else:
+            order = tuple(int(i) for i in edit_order)
+        if tuple(order) != tuple(range(s.shape[ax])):
+            s = editing.reorder(s, order)
+            if table is not None:
+                tshape = table[1]
+                eax = table[0].index("edit")
+                table = (table[0], tshape) + tuple(np.take(a, list(order), axis=eax) for a in table[2:])
+        s = add_processing(s, "Reordering", f"edit conditions ordered {order} (first = OFF)")
+        s, sinfo = editing.align_subspectra(s)
+        info["subspectra"] = sinfo
+        if table is not None:
+            eax = table[0].index("edit")
+            dax = table[0].index("dyn")
+            f_add = np.expand_dims(sinfo["freq_shift_hz"], dax)
+            p_add = np.expand_dims(sinfo["phase_deg"], dax)
+            table = table[:2] + (table[2] + f_add, table[3] + p_add) + table[4:]
+            del eax
+
+    # 5. residual water
+    if water_removal:
+        s, winfo = remove_water(s)
+        info["water_removal"] = {k: winfo[k] for k in ("n_removed", "freq_ppm", "damping_hz", "amplitude")}
+        info["water_removal"]["removed"] = winfo["removed"]
+
+    # 6. phase and 7. ppm reference, estimated on the first condition (OFF), applied to all
+    first = s if "edit" not in s.dims else s.isel(edit=0)
+    if phase:
+        ph = phase_zero_order(first)[1]["phase_deg"]
+        s, pinfo = phase_zero_order(s, phase_deg=ph)
+        info["phase"] = pinfo
+        first = s if "edit" not in s.dims else s.isel(edit=0)
+    check = find_reference_offset(first)
+    if reference:
+        s, rinfo = reference_ppm(s, offset_ppm=check["offset_ppm"])
+        info["reference"] = rinfo
+        if water is not None:
+            water = shift_phase(water, shift_hz=rinfo["shift_hz"])
+
+    edited = editing.edit_combinations(s) if "edit" in s.dims and s.shape[s.dims.index("edit")] == 2 else {}
+    if table is not None:
+        transients = _transient_table(*table)
+    else:
+        import pandas as pd
+        transients = pd.DataFrame(columns=["dyn", "freq_shift_hz", "phase_deg", "rejected", "weight", "z_score"])
+    rec = PreprocessRecord(steps=processing_applied(s)[start:], transients=transients, before=before,
+                           after=s, water=water, edited=edited, reference_check=check, info=info)
+    return s, rec
