@@ -14,7 +14,7 @@ from .. import __version__
 from ..errors import MRSQuantError
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMANDS = ("convert", "info", "fit", "longitudinal")
+SUBCOMMANDS = ("convert", "info", "basis", "fit", "longitudinal")
 
 DESCRIPTION = """\
 mrsquant: quantify in-vivo 1H MR spectra.
