@@ -54,6 +54,7 @@ class Namelist:
     name: str
     values: dict = field(default_factory=dict)
     after: str = ""  # text between this group's end and the next group
+    end: int = field(default=0, repr=False)  # offset just past $END in the source text
 
     def get(self, *keys, default=None):
         for k in keys:
@@ -128,13 +129,11 @@ def parse_namelists(text: str) -> list[Namelist]:
             stop = keys[i + 1].start() if i + 1 < len(keys) else len(body)
             values[k.group(1).upper().replace(" ", "")] = _parse_value(body[k.end():stop])
         if groups:
-            groups[-1].after = text[groups[-1]._end:m.start()]
-        g = Namelist(m.group(1).upper(), values)
-        g._end = end.end()
-        groups.append(g)
+            groups[-1].after = text[groups[-1].end:m.start()]
+        groups.append(Namelist(m.group(1).upper(), values, end=end.end()))
         pos = end.end()
     if groups:
-        groups[-1].after = text[groups[-1]._end:]
+        groups[-1].after = text[groups[-1].end:]
     return groups
 
 
