@@ -284,7 +284,15 @@ def read_scores(path) -> pd.DataFrame:
 def read_sessions(path) -> pd.DataFrame:
     """Read a ``--sessions`` table: ``spectrum, participant_id, session_id`` (+ ``time``, tissue fractions)."""
     df = _read_tsv(Path(path), ("spectrum", "participant_id", "session_id"), "sessions table")
-    df["spectrum"] = df["spectrum"].astype(str).map(lambda s: parse_stem(s))
+    return _normalise_sessions(df)
+
+
+def _normalise_sessions(df: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("spectrum", "participant_id", "session_id") if c not in df.columns]
+    if missing:
+        raise InputError(f"sessions table lacks column(s) {', '.join(missing)}")
+    df = df.copy()
+    df["spectrum"] = df["spectrum"].astype(str).map(parse_stem)
     df["participant_id"] = df["participant_id"].map(_sub)
     df["session_id"] = df["session_id"].map(_ses)
     return df
@@ -398,9 +406,8 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
     # ---- spectrum -> participant, session
     spectra = list(dict.fromkeys(conc["spectrum"]))
     if sessions is not None:
-        st = sessions if isinstance(sessions, pd.DataFrame) else read_sessions(sessions)
-        st = st.copy()
-        st["spectrum"] = st["spectrum"].map(parse_stem)
+        st = _normalise_sessions(sessions) if isinstance(sessions, pd.DataFrame) \
+            else read_sessions(sessions)
         mapping = st.drop_duplicates("spectrum", keep="last").set_index("spectrum")
     else:
         st, mapping = None, None
@@ -431,6 +438,10 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         sc = pd.DataFrame(columns=["participant_id", "session_id"])
     elif isinstance(scores, pd.DataFrame):
         sc = scores.copy()
+        for c in ("participant_id", "session_id"):
+            if c not in sc.columns:
+                raise InputError(f"scores table lacks column {c}")
+        sc = sc.rename(columns={c: _scale_name(c) for c in sc.columns if c not in _RESERVED})
         sc["participant_id"] = sc["participant_id"].map(_sub)
         sc["session_id"] = sc["session_id"].map(_ses)
     else:

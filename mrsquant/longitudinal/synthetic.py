@@ -140,7 +140,8 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
     score_baseline, score_change : (mean, sd)
         HAMD-17 at baseline and its change to the last session.
     integer_scores : bool
-        Round scores to integers (clinical realism; truth then approximate).
+        Round scores to integers >= 0 (clinical realism; the correlation truth is
+        then approximate). False keeps continuous, unclipped scores.
     madrs, phq9 : bool
         Also derive MADRS (1.4 HAMD17 + noise) / PHQ-9 (1.0 HAMD17 + noise) columns.
     groups : sequence of str or None
@@ -247,7 +248,8 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
                 row["PHQ9"] = 0.9 * h + 1.5 * rng.standard_normal()
             for k in ("HAMD17", "MADRS", "PHQ9"):
                 if k in row:
-                    row[k] = max(0.0, round(row[k]) if integer_scores else row[k])
+                    if integer_scores:            # clinical realism: integers >= 0
+                        row[k] = max(0.0, float(round(row[k])))
             if group is not None:
                 row["group"] = group[i]
             row["age"] = age[i]
