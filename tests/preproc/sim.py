@@ -64,23 +64,28 @@ def naa_height(spectrum_real: np.ndarray, ppm: np.ndarray) -> float:
     return float(spectrum_real[..., m].max(axis=-1).mean())
 
 
-NOISE_PPM = (-2.5, -0.5)
+NOISE_PPM = (-10.0, -1.0)
 
 
-def noise_sd(spectrum: np.ndarray, ppm: np.ndarray) -> float:
+def noise_sd(spectrum: np.ndarray, ppm: np.ndarray, noise_ppm=NOISE_PPM) -> float:
     """SD of the real part in a signal-free region, after removing a straight line."""
-    m = axes.ppm_window(ppm, NOISE_PPM)
-    x = np.arange(m.sum())
-    seg = spectrum.real[..., m]
-    coef = np.polyfit(x, seg.T, 1)
-    resid = seg - (coef[0][..., None] * x + coef[1][..., None]) if seg.ndim > 1 else seg - np.polyval(coef, x)
-    return float(np.std(resid, ddof=2))
+    seg = spectrum.real[axes.ppm_window(ppm, noise_ppm)]
+    x = np.arange(seg.size)
+    return float(np.std(seg - np.polyval(np.polyfit(x, seg, 1), x), ddof=2))
 
 
-def snr(fid: np.ndarray, ppm: np.ndarray) -> float:
-    """NAA peak height (real part, 1.9-2.1 ppm) / noise SD (real part, -2.5..-0.5 ppm)."""
-    sp = axes.to_spectrum(fid)
-    return naa_height(sp.real, ppm) / noise_sd(sp, ppm)
+def phase_on_naa(sp: np.ndarray, ppm: np.ndarray) -> np.ndarray:
+    """Spectrum turned so the NAA peak (1.9-2.1 ppm, +/-2 points) is real positive."""
+    idx = np.flatnonzero(axes.ppm_window(ppm, (1.9, 2.1)))
+    i = idx[np.argmax(np.abs(sp[idx]))]
+    return sp * np.exp(-1j * np.angle(sp[i - 2:i + 3].sum()))
+
+
+def snr(fid: np.ndarray, ppm: np.ndarray, noise_ppm=NOISE_PPM) -> float:
+    """NAA peak height (real part, 1.9-2.1 ppm, after phasing NAA) / noise SD (real
+    part, -10..-1 ppm, straight line removed)."""
+    sp = phase_on_naa(axes.to_spectrum(fid), ppm)
+    return naa_height(sp.real, ppm) / noise_sd(sp, ppm, noise_ppm)
 
 
 def fwhm_hz(fid: np.ndarray, *, dwelltime_s: float = DWELL_S, f0_mhz: float = F0_MHZ,
@@ -89,8 +94,8 @@ def fwhm_hz(fid: np.ndarray, *, dwelltime_s: float = DWELL_S, f0_mhz: float = F0
     n = fid.shape[-1] * zero_fill
     fz = np.zeros(n, complex)
     fz[:fid.shape[-1]] = fid
-    sp = axes.to_spectrum(fz).real
     ppm = axes.ppm_axis(n, dwelltime_s, f0_mhz)
+    sp = phase_on_naa(axes.to_spectrum(fz), ppm).real
     m = np.flatnonzero(axes.ppm_window(ppm, (1.9, 2.1)))
     i = m[np.argmax(sp[m])]
     half = sp[i] / 2
@@ -106,9 +111,14 @@ def fwhm_hz(fid: np.ndarray, *, dwelltime_s: float = DWELL_S, f0_mhz: float = F0
 
 def drifting_transients(clean: np.ndarray, *, n: int = 64, snr_single: float = 10.0,
                         max_drift_hz: float = 8.0, max_phase_deg: float = 30.0,
-                        seed: int = 0):
+                        seed: int = 0, noise_follows_drift: bool = False):
     """``n`` copies of ``clean`` with a random-walk drift, random phases and white noise
-    at the given single-transient NAA SNR. Returns (drifted, drift_free, shifts_hz, phases_deg)."""
+    at the given single-transient NAA SNR. Returns (drifted, drift_free, shifts_hz, phases_deg).
+
+    With ``noise_follows_drift`` the drift is applied to signal *and* noise: white
+    noise times a unit-modulus phase ramp is white noise with the same statistics,
+    and the drift-free data then differ only by the drift, so a comparison of the
+    two averages measures what alignment loses, not a different noise draw."""
     rng = np.random.default_rng(seed)
     npts = clean.shape[-1]
     t = axes.time_axis(npts, DWELL_S)
@@ -121,5 +131,6 @@ def drifting_transients(clean: np.ndarray, *, n: int = 64, snr_single: float = 1
     phases = rng.uniform(-max_phase_deg, max_phase_deg, size=n)
     noise = sigma_t * (rng.normal(size=(n, npts)) + 1j * rng.normal(size=(n, npts)))
     free = clean[None, :] + noise
-    drifted = clean[None, :] * np.exp(1j * (2 * np.pi * shifts[:, None] * t + np.deg2rad(phases)[:, None])) + noise
+    ramp = np.exp(1j * (2 * np.pi * shifts[:, None] * t + np.deg2rad(phases)[:, None]))
+    drifted = free * ramp if noise_follows_drift else clean[None, :] * ramp + noise
     return drifted, free, shifts, phases
