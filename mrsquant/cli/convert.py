@@ -41,12 +41,19 @@ def _unique_inputs(inputs: list[Path]) -> list[Path]:
 
 
 def run(args) -> int:
-    from ..io import load, save
+    from ..io import save
+    from ..io.vendor import read_all
 
     inputs = _unique_inputs([Path(p) for p in args.inputs])
     # Read everything first: a bad input stops the command before anything is written.
-    loaded = [(p, load(p)) for p in inputs]
-    names = [output_name(p) for p in inputs]
+    # A vendor file may hold several outputs (e.g. a water reference): name_ref.nii.gz.
+    loaded, names = [], []
+    for p in inputs:
+        for k, spectra in enumerate(read_all(p)):
+            base = output_name(p)
+            suffix = spectra.meta.get("ConversionOutputSuffix", "") if k else ""
+            loaded.append((p, spectra))
+            names.append(base[: -len(".nii.gz")] + suffix + ".nii.gz")
     if len(set(names)) != len(names):
         raise InputError("two inputs would be written to the same output name; convert them separately")
     outdir = Path(args.outdir)

@@ -45,7 +45,8 @@ def _quiet():
 SIEMENS_CENTRE_PPM = 4.7
 
 
-def _to_spectra(obj, path: Path, fmt: str, centre_ppm: float | None = None) -> Spectra:
+def _to_spectra(obj, path: Path, fmt: str, centre_ppm: float | None = None,
+                suffix: str = "") -> Spectra:
     """One spec2nii ``NIFTI_MRS`` object -> :class:`Spectra` without conjugation."""
     from spec2nii.spec2nii import remove_zero_higher_dim_indices
 
@@ -54,6 +55,8 @@ def _to_spectra(obj, path: Path, fmt: str, centre_ppm: float | None = None) -> S
     obj._save_hdr_ext()  # the object keeps its header extension apart until saved
     img = obj.image.nibImage
     extra = {"SourceFormat": fmt, "SpectralWidth": 1.0 / float(obj.dwelltime)}
+    if suffix:  # a further output of the same file, e.g. '_ref' for a water reference
+        extra["ConversionOutputSuffix"] = suffix
     if centre_ppm is not None and "SpecFreqChemShift" not in obj.hdr_ext.to_dict():
         extra["SpecFreqChemShift"] = float(centre_ppm)
     return spectra_from_nifti_image(img, path, meta_extra=extra)
@@ -93,7 +96,13 @@ def _convert(path: Path, fmt: str, func, *args, centre_ppm: float | None = None,
         raise InputError(f"{path}: cannot read as {fmt}: {msg}") from exc
     if not objs:
         raise InputError(f"{path}: spec2nii found no spectroscopy data ({fmt})")
-    return [_to_spectra(o, path, fmt, centre_ppm) for o in objs]
+    names = [str(n) for n in (_names or [])]
+    suffixes = [""]
+    for i in range(1, len(objs)):
+        n = names[i] if i < len(names) else ""
+        suffixes.append(n[len(names[0]):] if names and n.startswith(names[0]) and n != names[0]
+                        else f"_{i + 1}")
+    return [_to_spectra(o, path, fmt, centre_ppm, sfx) for o, sfx in zip(objs, suffixes)]
 
 
 def _sibling(path: Path, suffix: str) -> Path | None:
@@ -393,9 +402,16 @@ for _reader in VENDOR_READERS:
 
 def read_all(path, **kwargs) -> list[Spectra]:
     """Every output spec2nii makes from ``path`` (e.g. metabolite and water reference)."""
-    from . import detect_format
+    from . import detect_format, load
 
-    reader = detect_format(Path(path))
-    if isinstance(reader, VendorReader):
-        return reader.read_all(Path(path), **kwargs)
-    return [reader.read(Path(path), **kwargs)]
+    path = Path(path)
+    reader = detect_format(path)
+    if not isinstance(reader, VendorReader):
+        return [load(path, **kwargs)]
+    try:
+        return reader.read_all(path, **kwargs)
+    except (InputError, MetadataError):
+        raise
+    except Exception as exc:  # same contract as load(): one line, our exception
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot read as {reader.name}: {msg}") from exc

@@ -99,3 +99,13 @@ def test_info_bad_file(tmp_path, capsys):
     (tmp_path / "x.nii.gz").write_bytes(b"nope" * 100)
     assert main(["info", str(tmp_path / "x.nii.gz")]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_convert_writes_every_spec2nii_output(shared_data, tmp_path, capsys):
+    # the Philips QA DICOM holds a water-suppressed and a reference spectrum
+    dcm = shared_data / "suspect_examples/tests/test_data/dicom/No_Name/Mrs_Dti_Qa/MRSshortTELN_401/IM-0001-0002.dcm"
+    out = tmp_path / "out"
+    assert main(["convert", str(dcm), "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["IM-0001-0002.nii.gz", "IM-0001-0002_ref.nii.gz"]
+    assert load(out / "IM-0001-0002.nii.gz").meta["WaterSuppressed"] is True
+    assert load(out / "IM-0001-0002_ref.nii.gz").meta["WaterSuppressed"] is False
