@@ -180,3 +180,13 @@ def test_mm94t_outputs_parse(shared_data):
         assert t.metabolites[: len(c.table.metabolites)] == c.table.metabolites
         assert np.allclose(c.table.conc, t.conc[: len(c.table.conc)])
         assert c.fit.size == c.ppm.size and t.snr is not None and t.fwhm_ppm > 0
+
+
+def test_cr_water_scaling_pair(challenge):
+    # README: a creatine-only spectrum with its unsuppressed water (challenge acquisition)
+    raw = challenge / "Cr_water_scaling_LCModel/Cr_10mM_test_water_scaling.RAW"
+    s, w = load(raw), water_partner(raw)
+    assert s.n_points == w.n_points == 2048
+    args = (s.dwelltime_s, s.spectrometer_frequency_mhz, 4.65)
+    assert abs(peak_ppm(s.data, *args, 2.5, 3.5) - 3.03) < 0.05
+    assert abs(peak_ppm(w.data, *args, 3.5, 6.0) - 4.65) < 0.05
