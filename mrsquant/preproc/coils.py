@@ -143,6 +143,11 @@ def combine_coils(spectra: Spectra, *, reference: Spectra | None = None,
         prewhiten = noise is not None
     psi_used = psi if prewhiten else np.diag(np.diag(psi).real)
     w = combination_weights(sens, psi_used)
+    ref_data, ref_ax = (reference.data, rax) if reference is not None else (spectra.data, ax)
+    first = _coil_first(ref_data, ref_ax)[:, :, 0].mean(axis=1)
+    c = np.vdot(w, first)              # combined reference's first point: make it real positive
+    if abs(c) > 0:
+        w = w * c / abs(c)
     out = apply_coil_weights(spectra, w, dim=dim)
     details = (f"SVD sensitivities from {'reference' if reference is not None else 'mean of data'}, "
                f"{'pre-whitened (full noise covariance)' if prewhiten else 'noise-variance weighted'}, "
