@@ -108,6 +108,23 @@ def metabolite_columns(design: Design, theta: np.ndarray):
     return np.swapaxes(cols, 1, 2), x
 
 
+def _gram(a: np.ndarray) -> np.ndarray:
+    """Batched ``a^H a``."""
+    if np.iscomplexobj(a):
+        return np.einsum("nri,nrj->nij", a.conj(), a, optimize=True)
+    return np.swapaxes(a, 1, 2) @ a
+
+
+def _tmv(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Batched ``a^T v``."""
+    return (np.swapaxes(a, 1, 2) @ v[..., None])[..., 0]
+
+
+def _mv(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Batched ``a v``."""
+    return (a @ v[..., None])[..., 0]
+
+
 def _real_stack(z: np.ndarray) -> np.ndarray:
     """Complex ``(N, W, C)`` -> real ``(N, 2W, C)``."""
     return np.concatenate([z.real, z.imag], axis=1)
@@ -169,7 +186,7 @@ def nnls_normal(h: np.ndarray, b: np.ndarray, m: int, max_iter: int | None = Non
             free[rows, worst] = False
             x = _masked_solve(h, b, free)
             continue
-        grad = b - np.einsum("nij,nj->ni", h, x)
+        grad = b - _mv(h, x)
         cand = (~free[:, :m]) & (grad[:, :m] > 1e-10 * np.maximum(np.abs(b[:, :m]).max(axis=1, keepdims=True), 1e-300))
         if not cand.any():
             break
@@ -210,15 +227,15 @@ def evaluate(design: Design, y: np.ndarray, theta: np.ndarray, lam: np.ndarray) 
     cols, fids = metabolite_columns(design, theta)
     dmat = linear_design(design, cols)
     yr = _real_stack(y[..., None])[..., 0]
-    hmat = np.einsum("nri,nrj->nij", dmat, dmat) + penalty_matrix(design, lam, m)
-    b = np.einsum("nri,nr->ni", dmat, yr)
+    hmat = _gram(dmat) + penalty_matrix(design, lam, m)
+    b = _tmv(dmat, yr)
     x, free = nnls_normal(hmat, b, m)
-    resid = yr - np.einsum("nri,ni->nr", dmat, x)
+    resid = yr - _mv(dmat, x)
     k = design.penalty.shape[0]
     cre, cim = x[:, m:m + k], x[:, m + k:]
     pen = lam * (np.einsum("ni,ij,nj->n", cre, design.penalty, cre)
                  + np.einsum("ni,ij,nj->n", cim, design.penalty, cim))
-    cost = np.einsum("nr,nr->n", resid, resid) + pen
+    cost = np.sum(resid * resid, axis=1) + pen
     return Evaluation(cost, x, free, cols, fids, dmat, hmat, resid)
 
 
@@ -227,13 +244,13 @@ def theta_jacobian(design: Design, theta: np.ndarray, ev: Evaluation) -> np.ndar
     m = design.n_basis
     g = design.n_groups
     a = ev.x[:, :m]
-    metab = np.einsum("nwm,nm->nw", ev.cols, a)                   # phased metabolite model
+    metab = _mv(ev.cols, a)                   # phased metabolite model
     jac = np.empty((theta.shape[0], design.ppm_w.size, design.n_theta), complex)
     jac[:, :, 0] = 1j * metab
     jac[:, :, 1] = 1j * (design.ppm_w - design.ppm_ref) * metab
     # group sums in the time domain, then one FFT per group and parameter
     onehot = (design.groups[None, :] == np.arange(g)[:, None]).astype(np.complex64)  # (G, M)
-    sums = np.einsum("gm,nm,nmp->ngp", onehot, a.astype(np.complex64), ev.fids)     # (N, G, P)
+    sums = (onehot[None, :, :] * a.astype(np.complex64)[:, None, :]) @ ev.fids     # (N, G, P)
     t = design.t.astype(np.float32)
     stack = np.concatenate([(-TWO_PI * 1j) * t * sums, -np.pi * t * sums, -(t * t) * sums], axis=1)
     spec = _window_fft(stack, design) * phase_factor(design, theta)[:, None, :]     # (N, 3G, W)
@@ -248,8 +265,8 @@ def project_out(ev: Evaluation, jr: np.ndarray) -> np.ndarray:
     h = ev.hmat * fm[:, :, None] * fm[:, None, :]
     idx = np.arange(h.shape[1])
     h[:, idx, idx] += (1.0 - fm)
-    coef = np.linalg.solve(h, np.einsum("nri,nrq->niq", d, jr))
-    return jr - np.einsum("nri,niq->nrq", d, coef)
+    coef = np.linalg.solve(h, np.swapaxes(d, 1, 2) @ jr)
+    return jr - d @ coef
 
 
 def prior_cost(design: Design, theta: np.ndarray, noise_var: np.ndarray) -> np.ndarray:
@@ -258,45 +275,73 @@ def prior_cost(design: Design, theta: np.ndarray, noise_var: np.ndarray) -> np.n
 
 
 def levenberg_marquardt(design: Design, y: np.ndarray, theta0: np.ndarray, lam: np.ndarray,
-                        noise_var: np.ndarray, *, max_iter: int = 40, tol: float = 1e-7):
-    """Batched LM over ``theta``; returns ``(theta, Evaluation, n_iter)``."""
+                        noise_var: np.ndarray, *, max_iter: int = 40, tol_chi2: float = 0.02):
+    """Batched LM over ``theta``; returns ``(theta, Evaluation, n_iter per spectrum)``.
+
+    Each iteration works on the spectra that have not converged yet (an index
+    subset of the batch), so easy spectra stop costing time early. A spectrum
+    has converged when an accepted step lowers chi^2 (cost / noise variance)
+    by less than ``tol_chi2``: further steps cannot change the estimates by a
+    meaningful fraction of their uncertainty.
+    """
     theta = np.clip(theta0, design.lower, design.upper)
     ev = evaluate(design, y, theta, lam)
     cost = ev.cost + prior_cost(design, theta, noise_var)
-    mu = np.full(theta.shape[0], 1e-2)
-    active = np.ones(theta.shape[0], bool)
+    n = theta.shape[0]
+    mu = np.full(n, 0.3)
+    n_iter = np.zeros(n, int)
+    active = np.ones(n, bool)
     inv_var = 1.0 / design.prior_sd ** 2
-    it = 0
-    for it in range(1, max_iter + 1):
-        jr = project_out(ev, theta_jacobian(design, theta, ev))
-        jtj = np.einsum("nrp,nrq->npq", jr, jr) + noise_var[:, None, None] * np.diag(inv_var)
-        grad = np.einsum("nrp,nr->np", jr, ev.resid) - noise_var[:, None] * (theta - design.prior_mean) * inv_var
-        diag = np.einsum("nqq->nq", jtj)
-        damped = jtj + mu[:, None, None] * np.einsum("nq,qr->nqr", diag + 1e-12 * diag.max(axis=1, keepdims=True),
-                                                       np.eye(theta.shape[1]))
-        step = np.linalg.solve(damped, grad[..., None])[..., 0]
-        step[~active] = 0.0
-        trial = np.clip(theta + step, design.lower, design.upper)
-        ev_t = evaluate(design, y, trial, lam)
-        cost_t = ev_t.cost + prior_cost(design, trial, noise_var)
-        better = (cost_t < cost) & active
-        rel = np.where(better, (cost - cost_t) / np.maximum(cost, 1e-300), 0.0)
-        theta = np.where(better[:, None], trial, theta)
-        _merge(ev, ev_t, better)
-        cost = np.where(better, cost_t, cost)
-        mu = np.where(better, np.maximum(mu / 3.0, 1e-7), mu * 4.0)
-        done = (better & (rel < tol)) | (mu > 1e8)
-        active &= ~done
-        if not active.any():
+    eye = np.eye(theta.shape[1])
+    for _ in range(max_iter):
+        idx = np.nonzero(active)[0]
+        if idx.size == 0:
             break
-    return theta, ev, it
+        sub = _take(ev, idx)
+        th, nv = theta[idx], noise_var[idx]
+        jr = project_out(sub, theta_jacobian(design, th, sub))
+        jtj = _gram(jr) + nv[:, None, None] * np.diag(inv_var)
+        grad = _tmv(jr, sub.resid) - nv[:, None] * (th - design.prior_mean) * inv_var
+        diag = np.einsum("nqq->nq", jtj)
+        diag = diag + 1e-12 * diag.max(axis=1, keepdims=True)
+        damped = jtj + mu[idx, None, None] * diag[:, :, None] * eye
+        # parameters held at a bound by the gradient are frozen for this step
+        # (projected LM): otherwise their clipped step spoils the others
+        span = design.upper - design.lower
+        pinned = (((th <= design.lower + 1e-9 * span) & (grad < 0))
+                  | ((th >= design.upper - 1e-9 * span) & (grad > 0)))
+        keep = (~pinned).astype(float)
+        damped = damped * keep[:, :, None] * keep[:, None, :] + (1.0 - keep)[:, :, None] * eye
+        step = np.linalg.solve(damped, (grad * keep)[..., None])[..., 0]
+        trial = np.clip(th + step, design.lower, design.upper)
+        ev_t = evaluate(design, y[idx], trial, lam[idx])
+        cost_t = ev_t.cost + prior_cost(design, trial, nv)
+        better = cost_t < cost[idx]
+        gain = np.where(better, (cost[idx] - cost_t) / nv, 0.0)
+        acc = idx[better]
+        theta[acc] = trial[better]
+        cost[acc] = cost_t[better]
+        _put(ev, acc, ev_t, better)
+        mu[idx] = np.where(better, np.maximum(mu[idx] / 3.0, 1e-7), mu[idx] * 4.0)
+        n_iter[idx] += 1
+        done = (better & (gain < tol_chi2)) | (mu[idx] > 1e6)
+        active[idx[done]] = False
+    return theta, ev, n_iter
 
 
-def _merge(ev: Evaluation, new: Evaluation, mask: np.ndarray) -> None:
-    for name in ("cost", "x", "free", "cols", "fids", "dmat", "hmat", "resid"):
-        old = getattr(ev, name)
-        sel = mask.reshape((-1,) + (1,) * (old.ndim - 1))
-        setattr(ev, name, np.where(sel, getattr(new, name), old))
+_FIELDS = ("cost", "x", "free", "cols", "fids", "dmat", "hmat", "resid")
+
+
+def _take(ev: Evaluation, idx: np.ndarray) -> Evaluation:
+    if idx.size == ev.cost.shape[0]:
+        return ev
+    return Evaluation(**{f: getattr(ev, f)[idx] for f in _FIELDS})
+
+
+def _put(ev: Evaluation, rows: np.ndarray, new: Evaluation, mask: np.ndarray) -> None:
+    if rows.size:
+        for f in _FIELDS:
+            getattr(ev, f)[rows] = getattr(new, f)[mask]
 
 
 # ---------------------------------------------------------------------------
@@ -313,7 +358,7 @@ def covariance(design: Design, theta: np.ndarray, ev: Evaluation, lam: np.ndarra
     m = design.n_basis
     jt = theta_jacobian(design, theta, ev)                       # (N, 2W, Q)
     full = np.concatenate([ev.dmat, jt], axis=2)
-    fisher = np.einsum("nri,nrj->nij", full, full)
+    fisher = _gram(full)
     c = ev.dmat.shape[2]
     fisher[:, :c, :c] += penalty_matrix(design, lam, m)
     q = theta.shape[1]

@@ -227,11 +227,11 @@ def _initial_theta(design: _core.Design, y: np.ndarray, lam: np.ndarray, options
             trial[:, sl] = lw
             cols, _ = _core.metabolite_columns(design, trial)
             dmat = np.concatenate([cols, np.broadcast_to(spline, (n,) + spline.shape)], axis=2)
-            h = np.einsum("nwi,nwj->nij", dmat.conj(), dmat) + lam[:, None, None] * pen
+            h = _core._gram(dmat) + lam[:, None, None] * pen
             idx = np.arange(h.shape[1])
             h[:, idx, idx] += 1e-10 * np.abs(h[:, idx, idx]).max(axis=1, keepdims=True)
-            x = np.linalg.solve(h, np.einsum("nwi,nw->ni", dmat.conj(), y)[..., None])[..., 0]
-            r = y - np.einsum("nwi,ni->nw", dmat, x)
+            x = np.linalg.solve(h, np.swapaxes(dmat.conj(), 1, 2) @ y[..., None])[..., 0]
+            r = y - _core._mv(dmat, x)
             cost = np.einsum("nw,nw->n", r.conj(), r).real
             better = cost < best_cost
             best_cost = np.where(better, cost, best_cost)
@@ -245,11 +245,11 @@ def _initial_theta(design: _core.Design, y: np.ndarray, lam: np.ndarray, options
 def _linear_only(design, y, cols, lam):
     dmat = _core.linear_design(design, cols)
     yr = _core._real_stack(y[..., None])[..., 0]
-    h = np.einsum("nri,nrj->nij", dmat, dmat) + _core.penalty_matrix(design, lam, design.n_basis)
-    b = np.einsum("nri,nr->ni", dmat, yr)
+    h = _core._gram(dmat) + _core.penalty_matrix(design, lam, design.n_basis)
+    b = _core._tmv(dmat, yr)
     x, _ = _core.nnls_normal(h, b, design.n_basis)
-    r = yr - np.einsum("nri,ni->nr", dmat, x)
-    return np.einsum("nr,nr->n", r, r)
+    r = yr - _core._mv(dmat, x)
+    return np.sum(r * r, axis=1)
 
 
 STIFFNESS_GRID = np.array([1e-1, 1e0, 1e1, 1e2, 1e3, 1e4])
@@ -270,16 +270,16 @@ def choose_stiffness(design, y, theta, noise_var, grid=STIFFNESS_GRID):
     cols, _ = _core.metabolite_columns(design, theta)
     dmat = _core.linear_design(design, cols)
     yr = _core._real_stack(y[..., None])[..., 0]
-    dtd = np.einsum("nri,nrj->nij", dmat, dmat)
-    b = np.einsum("nri,nr->ni", dmat, yr)
+    dtd = _core._gram(dmat)
+    b = _core._tmv(dmat, yr)
     best = np.full(n, np.inf)
     lam_best = np.full(n, grid[0] * unit)
     for nu in grid:
         lam = np.full(n, nu * unit)
         h = dtd + _core.penalty_matrix(design, lam, design.n_basis)
         x, free = _core.nnls_normal(h, b, design.n_basis)
-        r = yr - np.einsum("nri,ni->nr", dmat, x)
-        rss = np.einsum("nr,nr->n", r, r)
+        r = yr - _core._mv(dmat, x)
+        rss = np.sum(r * r, axis=1)
         edf = np.einsum("nii->n", np.linalg.solve(h, dtd))
         aic = rss / noise_var + 2.0 * edf
         better = aic < best
@@ -336,7 +336,7 @@ def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis
         "components": np.swapaxes(components * unphase[:, :, None], 1, 2),   # (N, M, W)
         "fit": (components.sum(axis=2) + baseline) * unphase,
         "fwhm_hz": _reference_fwhm(design, ev.fids, basis_names),
-        "n_iter": np.full(n, n_iter),
+        "n_iter": n_iter,
     }
 
 
