@@ -144,7 +144,7 @@ def spearman(x, y):
     return rho, p
 
 
-def _bca_interval(theta_hat, boot, jack, alpha):
+def _bca_interval(theta_hat, boot, jack, alpha, expanded=True):
     """Expanded BCa interval; ``boot`` (B, ...), ``jack`` (n, ...), ``theta_hat`` (...).
 
     The nominal normal quantiles are widened to ``sqrt(n/(n-1)) * t_{n-1}``
@@ -169,7 +169,7 @@ def _bca_interval(theta_hat, boot, jack, alpha):
     out = []
     expand = np.sqrt(n / (n - 1.0))
     for lev in (alpha / 2.0, 1.0 - alpha / 2.0):
-        zq = expand * stats.t.ppf(lev, n - 1)
+        zq = expand * stats.t.ppf(lev, n - 1) if expanded else special.ndtri(lev)
         q = special.ndtr(z0 + (z0 + zq) / (1.0 - acc * (z0 + zq)))
         q = np.where(np.isfinite(q), q, 0.5)
         out.append(_nanquantile_per(boot, q))
@@ -191,7 +191,7 @@ def _nanquantile_per(boot, q):
 
 
 def bootstrap_corr_ci(x, y, *, method: str = "pearson", n_boot: int = 2000,
-                      confidence: float = 0.95, seed: int = 0):
+                      confidence: float = 0.95, seed: int = 0, expanded: bool = True):
     """Bias-corrected and accelerated (BCa) bootstrap CI of a correlation.
 
     Participants are resampled with replacement (pairs kept together); the
@@ -208,6 +208,9 @@ def bootstrap_corr_ci(x, y, *, method: str = "pearson", n_boot: int = 2000,
     confidence : float
     seed : int
         Seed of ``numpy.random.default_rng``; the same seed gives the same CI.
+    expanded : bool
+        Widen the nominal levels by the small-sample factor (see
+        ``_bca_interval``); False gives the textbook BCa interval.
 
     Returns
     -------
@@ -251,7 +254,7 @@ def bootstrap_corr_ci(x, y, *, method: str = "pearson", n_boot: int = 2000,
     jx = np.stack([xf[:, keep[i]] for i in range(n)])           # (n, batch, n-1)
     jy = np.stack([yf[:, keep[i]] for i in range(n)])
     jack = jack_fn(jx, jy)[0]
-    lo, hi = _bca_interval(theta, boot, jack, alpha)
+    lo, hi = _bca_interval(theta, boot, jack, alpha, expanded)
     return lo.reshape(batch), hi.reshape(batch)
 
 

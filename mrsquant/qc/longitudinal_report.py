@@ -169,7 +169,7 @@ def _spaghetti_pages(pdf, plt, result):
             ax.axis("off")
         fig.text(0.04, 0.01, "x = participant with a single usable session (kept in the mixed "
                  "model, no change score)", fontsize=7)
-        fig.tight_layout(rect=(0, 0.03, 1, 0.95))
+        fig.subplots_adjust(left=0.07, right=0.98, top=0.89, bottom=0.1, hspace=0.4, wspace=0.38)
         pdf.savefig(fig)
         plt.close(fig)
 
@@ -223,7 +223,7 @@ def _scatter_pages(pdf, plt, result):
             ax.axis("off")
         fig.text(0.04, 0.01, "red = responder (>= 50 % score reduction), blue = non-responder or "
                  "unknown", fontsize=7)
-        fig.tight_layout(rect=(0, 0.03, 1, 0.93))
+        fig.subplots_adjust(left=0.07, right=0.98, top=0.86, bottom=0.1, hspace=0.5, wspace=0.38)
         pdf.savefig(fig)
         plt.close(fig)
 
@@ -279,7 +279,7 @@ def _forest_page(pdf, plt, result):
     else:
         ax2.axis("off")
         ax2.text(0.1, 0.5, "no score changes: no associations", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.subplots_adjust(left=0.14, right=0.98, top=0.9, bottom=0.08, wspace=0.75)
     pdf.savefig(fig)
     plt.close(fig)
 
