@@ -41,7 +41,7 @@ KNOWN_SCALES = ("HAMD17", "MADRS", "PHQ9")
 
 EXCLUSION_COLUMNS = ("participant_id", "session_id", "spectrum", "measure", "action", "reason")
 
-_CONC_COLUMNS = ("amplitude", "crlb_percent", "crlb_abs", "ratio_tcr", "conc_mm")
+_CONC_COLUMNS = ("amplitude", "crlb_percent", "crlb_abs", "ratio_tcr", "conc_mm", "conc_crlb_mm")
 _QC_COLUMNS = ("snr", "fwhm_ppm", "fwhm_hz", "fqn")
 _TISSUE_COLUMNS = ("f_gm", "f_wm", "f_csf")
 _SCALE_ALIASES = {"hamd": "HAMD17", "hamd17": "HAMD17", "hdrs": "HAMD17", "hdrs17": "HAMD17",
@@ -234,8 +234,20 @@ def read_results(paths) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
             qcs.append(pd.DataFrame({"spectrum": conc["spectrum"].unique(), "status": "ok"}))
     if not concs:
         raise InputError("no results given (--results DIR_OR_TSV)")
-    conc = pd.concat(concs, ignore_index=True)
-    qc = pd.concat(qcs, ignore_index=True)
+    conc, qc = _normalise_results(pd.concat(concs, ignore_index=True),
+                                  pd.concat(qcs, ignore_index=True))
+    return conc, qc, notes
+
+
+def _normalise_results(conc: pd.DataFrame, qc: pd.DataFrame):
+    """Canonical names, numeric columns, one qc row per spectrum."""
+    for name, df, req in (("results", conc, ("spectrum", "metabolite", "amplitude")),
+                          ("QC", qc, ("spectrum", "status"))):
+        missing = [c for c in req if c not in df.columns]
+        if missing:
+            raise InputError(f"{name} table lacks column(s) {', '.join(missing)}")
+    conc = conc.copy()
+    qc = qc.copy()
     conc["spectrum"] = conc["spectrum"].astype(str)
     conc["metabolite"] = conc["metabolite"].astype(str).map(
         lambda m: m if m in COMBINED else canonical_name(m))
@@ -254,7 +266,7 @@ def read_results(paths) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     if missing:
         qc = pd.concat([qc, pd.DataFrame({"spectrum": missing, "status": "no qc row"})],
                        ignore_index=True)
-    return conc, qc, notes
+    return conc, qc
 
 
 def _scale_name(col: str) -> str:
@@ -345,7 +357,11 @@ def _measure_values(ds, measure):
     if not np.isfinite(conc).any():
         return None
     rel = ds["crlb_percent"].sel(metabolite=measure).values
-    return conc, rel, np.abs(conc) * rel / 100.0
+    absolute = np.abs(conc) * rel / 100.0
+    if "conc_crlb_mm" in ds:
+        given = ds["conc_crlb_mm"].sel(metabolite=measure).values
+        absolute = np.where(np.isfinite(given), given, absolute)
+    return conc, rel, absolute
 
 
 def _measure_metabolites(measure):
@@ -390,7 +406,7 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
                          action=action, reason=reason))
 
     if isinstance(results, tuple) and len(results) == 2 and isinstance(results[0], pd.DataFrame):
-        conc, qc = results[0].copy(), results[1].copy()
+        conc, qc = _normalise_results(results[0], results[1])
     else:
         conc, qc, n = read_results(results)
         notes.extend(n)
@@ -446,9 +462,16 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         sc["session_id"] = sc["session_id"].map(_ses)
     else:
         sc = read_scores(scores)
+    for col in ([c for c in sc.columns if c in KNOWN_SCALES] if scales is None
+                else [_scale_name(c) for c in scales if _scale_name(c) in sc.columns]):
+        num = pd.to_numeric(sc[col], errors="coerce")
+        bad = num.isna() & sc[col].notna()
+        for _, r in sc[bad].iterrows():
+            exclude(r["participant_id"], r["session_id"], action="kept",
+                    reason=f"{col} value {r[col]!r} is not a number: treated as missing")
+        sc[col] = num
     if scales is None:
-        scales = [c for c in sc.columns if c not in _RESERVED and
-                  (c in KNOWN_SCALES) and pd.api.types.is_numeric_dtype(sc[c])]
+        scales = [c for c in sc.columns if c not in _RESERVED and c in KNOWN_SCALES]
         other = [c for c in sc.columns if c not in _RESERVED and c not in scales
                  and pd.api.types.is_numeric_dtype(sc[c])]
         if other:

@@ -171,3 +171,23 @@ def test_low_concentration_metabolites_not_dropped_on_relative_crlb():
     assert (flagged["action"] == "kept").all() and len(flagged) == 16
     assert flagged["reason"].str.contains("absolute CRLB").all()
     assert np.isnan(ds["value"].sel(measure="tCho/tCr").values).any()
+
+
+def test_bad_score_cell_tissue_fractions_and_concentration_measure():
+    c = make_cohort(6, seed=10)
+    scores = c.scores.astype({"HAMD17": object})
+    scores.loc[0, "HAMD17"] = "refused"
+    table = pd.DataFrame({"spectrum": c.qc["spectrum"],
+                          "participant_id": c.qc["spectrum"].str[4:6],
+                          "session_id": c.qc["spectrum"].str.split("_").str[1].str[4:],
+                          "f_gm": 0.6, "f_wm": 0.3, "f_csf": 0.1})
+    res = run_longitudinal((c.concentrations, c.qc), scores, sessions=table,
+                           measures=["NAA/tCr", "NAA"], n_boot=200)
+    ex = res.exclusions
+    assert ex["reason"].str.contains("'refused' is not a number").any()
+    assert res.associations.set_index(["metabolite", "score"]).loc[("NAA/tCr", "HAMD17"), "n"] == 5
+    ds = res.cohort.data
+    assert np.allclose(ds["f_gm"].values, 0.6)
+    conc = c.concentrations.set_index(["spectrum", "metabolite"])["conc_mm"]
+    assert ds["value"].sel(measure="NAA", participant="sub-02", session="ses-post").item() == \
+        pytest.approx(conc[("sub-02_ses-post_svs", "NAA")], rel=1e-12)
