@@ -45,14 +45,15 @@ CHANGE_COLUMNS = ["participant_id", "metabolite", "baseline", "followup", "delta
                   "exceeds_mdc95", "crlb_abs_baseline", "crlb_abs_followup", "group"]
 TEST_COLUMNS = ["metabolite", "n", "mean_delta", "ci_low", "ci_high", "dz", "t_p", "wilcoxon_p",
                 "q_fdr", "session_id", "mean_baseline", "sd_delta", "t", "mean_delta_percent",
-                "mdc95_percent", "n_exceeding_mdc95", "correction"]
+                "mdc95_percent", "n_exceeding_mdc95", "correction", "note"]
 ASSOCIATION_COLUMNS = ["metabolite", "score", "n", "r_pearson", "ci_low", "ci_high", "p",
                        "r_spearman", "q_fdr", "session_id", "change", "spearman_ci_low",
                        "spearman_ci_high", "spearman_p", "spearman_q_fdr", "slope", "intercept",
-                       "correction"]
+                       "correction", "note"]
 RESPONDER_COLUMNS = ["metabolite", "score", "session_id", "n_responders", "n_nonresponders",
                      "mean_delta_responders", "mean_delta_nonresponders", "diff", "ci_low",
-                     "ci_high", "hedges_g", "welch_p", "mannwhitney_p", "q_fdr", "correction"]
+                     "ci_high", "hedges_g", "welch_p", "mannwhitney_p", "q_fdr", "correction",
+                     "note"]
 MIXED_COLUMNS = ["metabolite", "term", "coef", "se", "ci_low", "ci_high", "z", "p", "q_fdr",
                  "n_obs", "n_participants", "formula", "converged", "note", "correction"]
 
@@ -204,6 +205,8 @@ def paired_tests(changes: pd.DataFrame, *, correction: str = "fdr_bh",
                        ci_high=float(s["ci_high"]), dz=float(s["dz"]), t=float(s["t"]),
                        t_p=float(s["p"]), sd_delta=float(s["sd"]),
                        wilcoxon_p=float(st.wilcoxon_p(d)))
+        else:
+            row["note"] = f"{d.size} complete pair(s): not tested"
         row["mean_baseline"] = float(np.mean(g["baseline"].to_numpy(float)[ok])) if d.size else np.nan
         pct = g["delta_percent"].to_numpy(float)[ok]
         row["mean_delta_percent"] = float(np.mean(pct)) if pct.size else np.nan
@@ -248,6 +251,10 @@ def associations(changes: pd.DataFrame, *, change: str = "delta", correction: st
             row.update(r_pearson=float(r), p=float(p), ci_low=float(lo), ci_high=float(hi),
                        r_spearman=float(rs), spearman_p=float(ps), spearman_ci_low=float(slo),
                        spearman_ci_high=float(shi), slope=float(slope), intercept=float(intercept))
+        elif x.size < 4:
+            row["note"] = f"{x.size} complete pair(s): at least 4 needed"
+        else:
+            row["note"] = "no variation in one of the changes"
         rows.append(row)
     out = pd.DataFrame(rows, columns=ASSOCIATION_COLUMNS)
     if len(out):
@@ -280,7 +287,9 @@ def responder_tests(changes: pd.DataFrame, *, by: str = "responder", correction:
                      "mean_delta_nonresponders": float(b.mean()) if b.size else np.nan,
                      "diff": w["diff"], "ci_low": w["ci_low"], "ci_high": w["ci_high"],
                      "hedges_g": w["hedges_g"], "welch_p": w["p"],
-                     "mannwhitney_p": st.mannwhitney_p(a, b)})
+                     "mannwhitney_p": st.mannwhitney_p(a, b),
+                     "note": "" if (a.size >= 2 and b.size >= 2) else
+                     "fewer than 2 in a group: Welch test not computed"})
     out = pd.DataFrame(rows, columns=RESPONDER_COLUMNS)
     if len(out):
         out["q_fdr"] = st.adjust_pvalues(out["welch_p"].to_numpy(float), method=correction)

@@ -311,11 +311,19 @@ def _normalise_sessions(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def parse_stem(name: str) -> str:
+    """File name without folder and extension, as ``mrsquant fit`` names spectra.
+
+    Examples
+    --------
+    >>> parse_stem("raw/dataset1.txt"), parse_stem("sub-01_ses-pre_svs.nii.gz")
+    ('dataset1', 'sub-01_ses-pre_svs')
+    """
     stem = Path(str(name)).name
     for ext in (".nii.gz", ".nii"):
         if stem.endswith(ext):
             return stem[: -len(ext)]
-    return stem
+    m = re.fullmatch(r"(.+)\.[A-Za-z0-9]{1,5}", stem)
+    return m.group(1) if m else stem
 
 
 # --------------------------------------------------------------------------- measures
@@ -350,7 +358,7 @@ def _measure_values(ds, measure):
             b = np.where(b > 0, b, np.nan)
             value = a / b
             rel = np.sqrt((sa / a) ** 2 + (sb / b) ** 2)
-        return value, 100 * rel, np.abs(value) * rel
+            return value, 100 * rel, np.abs(value) * rel
     if measure not in ds.metabolite.values:
         return None
     conc = ds["conc_mm"].sel(metabolite=measure).values
@@ -425,12 +433,18 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         st = _normalise_sessions(sessions) if isinstance(sessions, pd.DataFrame) \
             else read_sessions(sessions)
         mapping = st.drop_duplicates("spectrum", keep="last").set_index("spectrum")
+        unknown = sorted(set(mapping.index) - set(conc["spectrum"].map(parse_stem))
+                         - set(conc["spectrum"]))
+        if unknown:
+            notes.append(f"{len(unknown)} --sessions row(s) match no fitted spectrum: "
+                         f"{', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}")
     else:
         st, mapping = None, None
     rows = []
     for s in spectra:
-        if mapping is not None and s in mapping.index:
-            pid, sid = mapping.at[s, "participant_id"], mapping.at[s, "session_id"]
+        key = s if (mapping is not None and s in mapping.index) else parse_stem(s)
+        if mapping is not None and key in mapping.index:
+            pid, sid = mapping.at[key, "participant_id"], mapping.at[key, "session_id"]
         else:
             ent = parse_entities(s)
             if "sub" not in ent or "ses" not in ent:

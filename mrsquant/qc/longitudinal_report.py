@@ -211,9 +211,13 @@ def _scatter_pages(pdf, plt, result):
                                 color="grey", alpha=0.25, lw=0)
             a = assoc[(assoc["metabolite"] == meas) & (assoc["score"] == scale)
                       & (assoc["session_id"] == ses)].iloc[0]
-            ax.set_title(f"{meas} vs {scale} ({ses[4:]}), n = {a.n}\nr = {_fmt(a.r_pearson, '.2f')} "
-                         f"[{_fmt(a.ci_low, '.2f')}, {_fmt(a.ci_high, '.2f')}], p = "
-                         f"{_fmt(a.p, '.2g')}, q = {_fmt(a.q_fdr, '.2g')}", fontsize=7.5)
+            if np.isfinite(a.r_pearson):
+                stat = (f"r = {_fmt(a.r_pearson, '.2f')} [{_fmt(a.ci_low, '.2f')}, "
+                        f"{_fmt(a.ci_high, '.2f')}], p = {_fmt(a.p, '.2g')}, q = {_fmt(a.q_fdr, '.2g')}")
+            else:
+                stat = "r not computed (fewer than 4 complete pairs)" if a.n < 4 else \
+                    "r not computed (no variation)"
+            ax.set_title(f"{meas} vs {scale} ({ses[4:]}), n = {a.n}\n{stat}", fontsize=7.5)
             u = unit_of[change] or _unit(meas)
             ax.set_xlabel(f"change in {meas} ({u})")
             ax.set_ylabel(f"change in {scale} (points)")
@@ -266,6 +270,9 @@ def _forest_page(pdf, plt, result):
         ok = np.isfinite(r)
         ax2.errorbar(r[ok], yy[ok], xerr=[(r - lo)[ok], (hi - r)[ok]], fmt="o", color="black",
                      capsize=3)
+        for y in yy[~ok]:
+            ax2.text(0, y, "not computed (too few pairs)", ha="center", va="center", fontsize=6,
+                     color="grey")
         sig = (a["q_fdr"].to_numpy(float) < 0.05) & ok
         ax2.scatter(r[sig], yy[sig], color="#d62728", zorder=4, s=30, label="q < 0.05")
         ax2.axvline(0, color="grey", lw=0.6)
