@@ -129,7 +129,7 @@ def _overlay(ax, ds):
 def _crlb_panel(ax, ds, names, limit_percent):
     mets = _metabolites_for_crlb(ds)
     allnames = [str(m) for m in ds["metabolite"].values]
-    ax.set_title("CRLB per metabolite (box: quartiles; red: outliers, named)", loc="left",
+    ax.set_title("CRLB per metabolite (box: quartiles; red: outliers, listed below)", loc="left",
                  fontweight="bold")
     if "crlb_percent" not in ds or not mets:
         ax.text(0.5, 0.5, "no CRLB values", transform=ax.transAxes, ha="center")
@@ -144,6 +144,7 @@ def _crlb_panel(ax, ds, names, limit_percent):
                whiskerprops=dict(lw=0.6), capprops=dict(lw=0.6))
     named = {}
     cap = 100.0
+    n_out = sum(int(tukey_outliers(v).sum()) for v in data)
     for k, (j, v) in enumerate(zip(cols, data)):
         out = tukey_outliers(v)
         colour = metabolite_colour(mets[k])
@@ -155,10 +156,11 @@ def _crlb_panel(ax, ds, names, limit_percent):
                        marker="D", lw=0)
             idx = np.flatnonzero(out)
             named[mets[k]] = [str(names[i]) for i in idx]
-            top = idx[np.argsort(-v[idx])][:2]
-            for r, i in enumerate(top):
-                ax.text(pos[k] + 0.12, vv[i], str(names[i]), fontsize=5, color=style.FLAG_COLOUR,
-                        va="bottom" if r == 0 else "top", rotation=0)
+            if n_out <= 10:  # few: name them on the plot too (all are listed below)
+                for i in idx:
+                    if v[i] < cap:
+                        ax.text(pos[k] + 0.15, vv[i], str(names[i]), fontsize=5,
+                                color=style.FLAG_COLOUR, va="center")
     ax.axhline(limit_percent, color=style.FLAG_COLOUR, lw=0.6, ls="--")
     ax.text(len(mets) - 0.5, limit_percent, f" {limit_percent:g} % limit (main metabolites)",
             color=style.FLAG_COLOUR, fontsize=6, va="bottom", ha="right")
@@ -222,7 +224,7 @@ def summary_pages(ds, *, qc=None, title=None, crlb_limit_percent=style.CRLB_LIMI
     fwhm_out = _strip(fig.add_axes([0.73, 0.43, 0.22, 0.21]), ds["fwhm_hz"].values
                       if "fwhm_hz" in ds else np.full(n, np.nan), names,
                       title="FWHM", ylabel="FWHM (Hz)")
-    crlb_named = _crlb_panel(fig.add_axes([0.09, 0.12, 0.85, 0.24]), ds, names, crlb_limit_percent)
+    crlb_named = _crlb_panel(fig.add_axes([0.09, 0.17, 0.85, 0.2]), ds, names, crlb_limit_percent)
     lines = []
     if snr_out:
         lines.append("SNR outliers: " + ", ".join(snr_out))
@@ -232,15 +234,22 @@ def summary_pages(ds, *, qc=None, title=None, crlb_limit_percent=style.CRLB_LIMI
         lines.append("FWHM outliers: " + ", ".join(fwhm_out))
     if crlb_named:
         lines.append("CRLB outliers: " + "; ".join(f"{m}: {', '.join(v)}" for m, v in crlb_named.items()))
-    text = "\n".join(textwrap.fill(ln, 150) for ln in lines) or "No outliers (Tukey fences, 1.5 IQR)."
-    fig.text(0.05, 0.055, text[:1500], fontsize=6, va="top", color=style.FLAG_COLOUR if lines else "black")
+    wrapped = [w for ln in lines for w in textwrap.wrap(ln, 160, subsequent_indent="    ")]
+    if len(wrapped) > 9:
+        wrapped = wrapped[:8] + ["... (outliers of every metabolite: see the per-metabolite table)"]
+    text = "\n".join(wrapped) or "No outliers."
+    fig.text(0.05, 0.098, "Outliers (Tukey fences: outside quartiles \u00b1 1.5 IQR)", fontsize=7,
+             fontweight="bold", va="top")
+    fig.text(0.05, 0.084, text, fontsize=5.8, va="top", color=style.FLAG_COLOUR if lines else "black",
+             linespacing=1.25)
     yield fig
 
     # tables: per-metabolite summary, then exclusions
     rows = _metabolite_summary(ds, crlb_limit_percent)
     excl = []
     for i, (nm, st, kd) in enumerate(zip(names, status, kinds)):
-        flagged = [] if kd == "failed" else _flagged_metabolites(ds, i, crlb_limit_percent)
+        flagged = [] if kd == "failed" else [m for m in _flagged_metabolites(ds, i, crlb_limit_percent)
+                                             if m in style.MAIN_METABOLITES]
         if kd != "ok" or flagged:
             excl.append([nm, "failed" if kd == "failed" else ("flagged" if kd == "warning" else "ok"),
                          st, _fmt(ds["snr"].values[i]) if "snr" in ds else "n/a",
@@ -248,12 +257,13 @@ def summary_pages(ds, *, qc=None, title=None, crlb_limit_percent=style.CRLB_LIMI
                          ", ".join(flagged) or "\u2013"])
     met_cols = [("Metabolite", 0.05, "left"), ("n", 0.20, "right"), ("ratio/tCr mean", 0.33, "right"),
                 ("SD", 0.42, "right"), ("CV %", 0.50, "right"), ("mM mean", 0.60, "right"),
-                ("SD", 0.68, "right"), ("median CRLB %", 0.82, "right"), ("n over limit", 0.94, "right")]
+                ("SD", 0.68, "right"), ("median CRLB %", 0.82, "right"), ("n over CRLB limit", 0.95, "right")]
     ex_cols = [("Spectrum", 0.05, "left"), ("Class", 0.22, "left"), ("Status", 0.31, "left"),
-               ("SNR", 0.62, "right"), ("FWHM Hz", 0.70, "right"), ("CRLB over limit", 0.72, "left")]
+               ("SNR", 0.62, "right"), ("FWHM Hz", 0.70, "right"), ("Main metabolites over CRLB limit", 0.72, "left")]
     chunks = [("Per-metabolite summary (fitted spectra)", met_cols, rows, 1.0)]
     if excl:
-        chunks.append((f"Excluded or flagged spectra ({len(excl)} of {n})", ex_cols, excl, 1.0))
+        chunks.append((f"Excluded or flagged spectra ({len(excl)} of {n}: status not ok, or a main "
+                       f"metabolite over its CRLB limit)", ex_cols, excl, 1.0))
     else:
         chunks.append((f"Excluded or flagged spectra (none of {n})", ex_cols,
                        [["\u2013", "", "all spectra fitted with status ok", "", "", ""]], 1.0))

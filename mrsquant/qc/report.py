@@ -221,78 +221,89 @@ def _display_mask(ppm):
     return (ppm <= PPM_DISPLAY[0]) & (ppm >= PPM_DISPLAY[1])
 
 
+#: advance width of DejaVu Sans Mono (regular and bold), in em
+MONO_ADVANCE_EM = 1233 / 2048
+
+
 def _table_rows(ds, i, concentrations, limit_percent):
-    """Rows of the per-spectrum table: (name, cells, flags)."""
+    """Rows of the per-spectrum table: ``(name, cells, flagged, main)``."""
     names = [str(m) for m in ds["metabolite"].values] if "metabolite" in ds.coords else []
     spec = str(ds["spectrum"].values[i])
     lookup = {}
     if concentrations is not None and len(concentrations):
         sub = concentrations[concentrations["spectrum"].astype(str) == spec]
-        lookup = {str(r["metabolite"]): r for _, r in sub.iterrows()}
+        lookup = {str(m): r for m, r in zip(sub["metabolite"], sub.to_dict("records"))}
     has_mm = "conc_mm" in ds and np.isfinite(np.asarray(ds["conc_mm"].values, float)).any()
+    nan = np.full(len(names), np.nan)
+    vals = {v: (np.asarray(ds[v].values[i], float) if v in ds else nan)
+            for v in ("amplitude", "crlb_abs", "crlb_percent", "ratio_tcr", "conc_mm")}
+    cols = ["amplitude", "ratio_tcr"] + (["conc_mm"] if has_mm else []) + ["crlb_percent", "crlb_abs"]
     rows = []
     for j, name in enumerate(names):
-        amp = _num(ds["amplitude"].values[i, j])
-        cabs = _num(ds["crlb_abs"].values[i, j]) if "crlb_abs" in ds else float("nan")
-        cpct = _num(ds["crlb_percent"].values[i, j]) if "crlb_percent" in ds else float("nan")
-        ratio = _num(ds["ratio_tcr"].values[i, j]) if "ratio_tcr" in ds else float("nan")
-        conc = _num(ds["conc_mm"].values[i, j]) if "conc_mm" in ds else float("nan")
         row = lookup.get(name)
-
-        def cell(col, x):
-            if row is not None and col in row.index:
-                return str(row[col])
-            return format_value(x)
-
-        cells = {"amplitude": cell("amplitude", amp), "ratio_tcr": cell("ratio_tcr", ratio),
-                 "crlb_percent": cell("crlb_percent", cpct), "crlb_abs": cell("crlb_abs", cabs)}
-        if has_mm:
-            cells["conc_mm"] = cell("conc_mm", conc)
-        flagged = crlb_flag(name, amp, cabs, cpct, limit_percent=limit_percent)
+        cells = {c: (str(row[c]) if row is not None and c in row else format_value(vals[c][j]))
+                 for c in cols}
+        flagged = crlb_flag(name, vals["amplitude"][j], vals["crlb_abs"][j], vals["crlb_percent"][j],
+                            limit_percent=limit_percent)
         rows.append((name, cells, flagged, name in style.MAIN_METABOLITES))
     return rows, has_mm
 
 
 def _draw_table(fig, rows, has_mm, box, *, failed=False, limit_percent=style.CRLB_LIMIT_PERCENT):
-    """Table of amplitudes and CRLBs drawn with fig.text in ``box`` (x0, y0, x1, y1)."""
+    """Amplitude/CRLB table in ``box`` (x0, y0, x1, y1), figure coordinates.
+
+    Numbers are set in a monospaced font, one text per row (fast to draw and
+    exactly aligned); flagged cells are overdrawn in red bold at their column.
+    """
     x0, y0, x1, y1 = box
-    w = x1 - x0
+    cols = [("amplitude", "Amplitude"), ("ratio_tcr", "/tCr")]
     if has_mm:
-        pos = (0.33, 0.49, 0.635, 0.80, 1.0)
-    else:
-        pos = (0.40, 0.56, 0.0, 0.78, 1.0)
-    cols = [("amplitude", "Amplitude", pos[0]), ("ratio_tcr", "/tCr", pos[1])]
-    if has_mm:
-        cols.append(("conc_mm", "mM", pos[2]))
-    cols += [("crlb_percent", "CRLB %", pos[3]), ("crlb_abs", "CRLB abs", pos[4])]
+        cols.append(("conc_mm", "mM"))
+    cols += [("crlb_percent", "CRLB %"), ("crlb_abs", "CRLB abs")]
+    width = 12  # characters per numeric column (values are at most 11: "-1.23457e-05")
     n = max(len(rows), 1)
     row_h = min((y1 - y0 - 0.03) / (n + 1.3), 0.0118)
     fs = max(4.5, min(6.5, row_h * A4_PORTRAIT[1] * 72 * 0.75))
+    char_w = MONO_ADVANCE_EM * fs / 72 / A4_PORTRAIT[0]  # figure fraction per character
+    x_num = x1 - width * len(cols) * char_w  # left edge of the numeric block
+    mono = {"family": "DejaVu Sans Mono", "size": fs}
     y = y1
-    fig.text(x0 + 0.03 * w, y, "Metabolite", ha="left", va="top", fontsize=fs, fontweight="bold")
-    for _, title, fx in cols:
-        fig.text(x0 + fx * w, y, title, ha="right", va="top", fontsize=fs, fontweight="bold")
+    fig.text(x0 + 0.018, y, "Metabolite", ha="left", va="top", fontsize=fs, fontweight="bold")
+    fig.text(x_num, y, "".join(f"{t:>{width}}" for _, t in cols), ha="left", va="top",
+             fontdict=mono, fontweight="bold")
     y -= row_h * 1.15
     fig.add_artist(_hline(fig, x0, x1, y + row_h * 0.1))
     y -= row_h * 0.15
     if not rows:
         fig.text(x0, y - row_h, "no metabolites in the fit", fontsize=fs, va="top")
+    ys, colours = [], []
     for name, cells, flagged, main in rows:
-        fig.text(x0, y, "\u25a0", color=metabolite_colour(name), fontsize=fs, va="top", ha="left")
-        fig.text(x0 + 0.03 * w, y, name, fontsize=fs, va="top", ha="left",
+        ys.append(y)
+        colours.append(metabolite_colour(name))
+        fig.text(x0 + 0.018, y, name, fontsize=fs, va="top", ha="left",
                  fontweight="bold" if main or name in COMBINED else "normal")
-        for key, _, fx in cols:
+        texts, special = [], []
+        for k, (key, _) in enumerate(cols):
             text = cells.get(key, "")
             if text == "" or text.lower() == "nan":
                 text = "n/a" if failed else "\u2013"
-            weight, colour = "normal", "black"
-            if flagged and ((key == "crlb_percent" and main) or (key == "crlb_abs" and not main)):
-                weight, colour = "bold", style.FLAG_COLOUR
-            elif key == "crlb_abs" and not main and not style.is_nuisance(name):
-                weight = "bold"
-            fig.text(x0 + fx * w, y, text, fontsize=fs, va="top", ha="right",
-                     fontweight=weight, color=colour)
+            red = flagged and ((key == "crlb_percent" and main) or (key == "crlb_abs" and not main))
+            bold = red or (key == "crlb_abs" and not main and not style.is_nuisance(name))
+            if bold:
+                special.append((k, text, red))
+                text = ""
+            texts.append(f"{text:>{width}}")
+        fig.text(x_num, y, "".join(texts), fontdict=mono, va="top", ha="left")
+        for k, text, red in special:
+            fig.text(x_num + (k + 1) * width * char_w, y, text, fontdict=mono, va="top", ha="right",
+                     fontweight="bold", color=style.FLAG_COLOUR if red else "black")
         y -= row_h
+    if ys:  # colour keys: one artist for all rows
+        from matplotlib.lines import Line2D
+
+        for yy, c in zip(ys, colours):
+            fig.add_artist(Line2D([x0 + 0.004], [yy - row_h * 0.45], marker="s", ms=fs * 0.8,
+                                  color=c, transform=fig.transFigure, ls=""))
     note = (f"Red: CRLB over its limit. Main metabolites ({', '.join(style.MAIN_METABOLITES)}): "
             f"CRLB > {limit_percent:g} %. The others (low concentration, e.g. GABA, GSH, "
             f"Gln; Kreis 2016) are judged on the absolute CRLB (bold): flagged when the amplitude "
@@ -376,7 +387,8 @@ def _components_panel(ax, ppm, i, ds, failed):
         ax.plot(x, comp[k] + off, color=colour, lw=0.8)
         ax.text(0.195, off, " " + names[k], color=colour, fontsize=fs, va="center", ha="left",
                 fontweight="bold", clip_on=False)
-    ax.set_ylim(-(len(keep) - 1) * step - 0.4 * step, top * 1.05)
+    upper = max(np.nanmax(comp[k]) - rank * step for rank, k in enumerate(keep))
+    ax.set_ylim(-(len(keep) - 1) * step - 0.4 * step, upper + 0.3 * step)
     if dropped:
         ax.text(1.0, 1.01, _shorten("not drawn (< 2 % of the largest): " + ", ".join(dropped), 90),
                 transform=ax.transAxes, fontsize=5.5, color="#555555", va="bottom", ha="right")
