@@ -24,8 +24,8 @@ Steps, chosen from the axes present:
 4. ``edit``: ON/OFF detection (reordered to OFF, ON), sub-spectra alignment;
    ``record.edited`` holds ``diff`` (ON - OFF) and ``sum``.
 5. residual water removal (HLSVD, 4.2-5.2 ppm).
-6. zero-order phase, 7. ppm referencing to NAA/Cr/Cho (``record.reference_check``
-   flags a mis-referenced input).
+6. ppm referencing to NAA/Cr/Cho (``record.reference_check`` flags a
+   mis-referenced input), 7. zero-order phase (tallest peak in 1.8-3.4 ppm).
 
 Returns ``(out, record)``: ``out`` has no ``coil``/``dyn`` axis (an ``edit`` axis
 of OFF, ON remains for edited data); ``record`` is a :class:`PreprocessRecord`

@@ -12,7 +12,7 @@ The fit is least squares in the frequency domain restricted to a ppm window
 (by Parseval identical to Near's time-domain fit when the window is the whole
 band), solved by Gauss-Newton on a ``(3, 3)`` system per transient, batched
 over all transients at once (no per-transient Python loop). A coarse grid on
-the frequency (cross-correlation magnitude, phase-independent) starts it, so
+the frequency (normalised cross-correlation magnitude, phase-independent) starts it, so
 drifts of tens of Hz are caught. The template is the complex median of the
 first transients; further passes re-align every transient to the mean of all
 *other* aligned transients (leave-one-out, so a transient's own noise does not
@@ -65,7 +65,7 @@ def _huber(r_abs: np.ndarray, c: float = 1.5) -> np.ndarray:
 
 def register(y: np.ndarray, template: np.ndarray, t: np.ndarray, mask: np.ndarray, *,
              f_init: np.ndarray, p_init: np.ndarray, a_init: np.ndarray,
-             n_iter: int = 12, robust: bool = False):
+             n_iter: int = 12, robust: bool = False, baseline_order: int = -1):
     """Batched Gauss-Newton spectral registration.
 
     Parameters
@@ -80,6 +80,10 @@ def register(y: np.ndarray, template: np.ndarray, t: np.ndarray, mask: np.ndarra
         Spectral points (``fftshift(fft)`` order) used in the fit.
     f_init, p_init, a_init : (B,) ndarray
         Start values: shift (Hz), phase (rad), real amplitude.
+    baseline_order : int
+        -1: none; 0, 1, ...: a complex polynomial baseline across the window is
+        fitted too (absorbs the smooth tails of signals that differ between the
+        two spectra, e.g. edited multiplets next to the window).
 
     Returns
     -------
@@ -87,26 +91,34 @@ def register(y: np.ndarray, template: np.ndarray, t: np.ndarray, mask: np.ndarra
     """
     yw = _window_spectrum(y, mask)
     f, p, a = (np.array(v, dtype=float) for v in (f_init, p_init, a_init))
+    nw = yw.shape[-1]
+    x = np.linspace(-1, 1, nw)
+    polys = np.stack([x ** k for k in range(baseline_order + 1)]) if baseline_order >= 0 else np.zeros((0, nw))
+    base_cols = np.concatenate([polys, 1j * polys]).astype(complex)          # (2(q+1), Nw)
+    nb = base_cols.shape[0]
+    coef = np.zeros((yw.shape[0], nb))
     w = np.ones(yw.shape)
     for it in range(n_iter):
         te = template * np.exp(2j * np.pi * f[:, None] * t)
         rot = np.exp(1j * p)[:, None]
         m = _window_spectrum(te, mask) * rot
         dmf = _window_spectrum(2j * np.pi * t * te, mask) * rot
-        r = yw - a[:, None] * m
+        r = yw - a[:, None] * m - coef @ base_cols
         if robust and it >= 2:
             w = _huber(np.abs(r))
-        jac = np.stack([m, a[:, None] * dmf, 1j * a[:, None] * m], axis=1)  # (B, 3, Nw)
+        jac = np.concatenate([np.stack([m, a[:, None] * dmf, 1j * a[:, None] * m], axis=1),
+                              np.broadcast_to(base_cols, (yw.shape[0], nb, nw))], axis=1)  # (B, 3+nb, Nw)
         jw = jac * w[:, None, :]
         lhs = np.einsum("bin,bjn->bij", jw.conj(), jac).real
         rhs = np.einsum("bin,bn->bi", jw.conj(), r).real
-        lhs += np.eye(3) * 1e-12 * np.trace(lhs, axis1=1, axis2=2)[:, None, None]
+        lhs += np.eye(3 + nb) * 1e-12 * np.trace(lhs, axis1=1, axis2=2)[:, None, None]
         step = np.linalg.solve(lhs, rhs[..., None])[..., 0]
         a, f, p = a + step[:, 0], f + step[:, 1], p + step[:, 2]
+        coef = coef + step[:, 3:]
         if np.all(np.abs(step[:, 1]) < 1e-5) and np.all(np.abs(step[:, 2]) < 1e-6):
             break
     te = template * np.exp(2j * np.pi * f[:, None] * t)
-    r = yw - a[:, None] * _window_spectrum(te, mask) * np.exp(1j * p)[:, None]
+    r = yw - a[:, None] * _window_spectrum(te, mask) * np.exp(1j * p)[:, None] - coef @ base_cols
     neg = a < 0  # a negative amplitude is the same fit with the phase turned by pi
     a = np.where(neg, -a, a)
     p = np.where(neg, p + np.pi, p)
@@ -124,7 +136,9 @@ def _grid_start(y: np.ndarray, template: np.ndarray, t: np.ndarray, mask: np.nda
     yw = _window_spectrum(y, mask)                                        # (G, K, Nw)
     mg = _window_spectrum(template[:, None, :] * np.exp(2j * np.pi * grid[:, None] * t), mask)  # (G, M, Nw)
     corr = np.einsum("gmn,gkn->gkm", mg.conj(), yw)                       # (G, K, M)
-    mag = np.abs(corr)
+    norms = np.sum(np.abs(mg) ** 2, axis=-1)[:, None, :]                  # (G, 1, M)
+    # least-squares criterion: min_a ||y - a m||^2 = ||y||^2 - |<m, y>|^2 / ||m||^2
+    mag = np.abs(corr) / np.sqrt(norms)
     best = np.argmax(mag, axis=-1)
     # parabolic refinement of the peak
     i0 = np.clip(best, 1, len(grid) - 2)
@@ -134,7 +148,7 @@ def _grid_start(y: np.ndarray, template: np.ndarray, t: np.ndarray, mask: np.nda
     frac = np.clip(frac, -1, 1)
     f0 = grid[i0] + frac * step_hz
     cbest = np.take_along_axis(corr, best[..., None], -1)[..., 0]
-    norm = np.sum(np.abs(mg[:, 0]) ** 2, axis=-1)[:, None]
+    norm = np.take_along_axis(np.broadcast_to(norms, mag.shape), best[..., None], -1)[..., 0]
     return f0, np.angle(cbest), np.abs(cbest) / norm
 
 
@@ -142,7 +156,7 @@ def align_transients(spectra: Spectra, *, dim: str = "dyn",
                      ppm_range: tuple[float, float] | None = ALIGN_PPM_RANGE,
                      template: str | np.ndarray = "median", n_template: int = 8,
                      max_shift_hz: float = 20.0, robust: bool = False,
-                     n_passes: int = 4) -> tuple[Spectra, dict]:
+                     n_passes: int = 4, baseline_order: int = -1) -> tuple[Spectra, dict]:
     """Align the transients along ``dim`` in frequency and phase.
 
     Parameters
@@ -162,6 +176,9 @@ def align_transients(spectra: Spectra, *, dim: str = "dyn",
     n_passes : int
         Passes after the first re-align every transient to the leave-one-out mean
         of the aligned transients (4 by default: the template sharpens each pass).
+    baseline_order : int
+        Fit a complex polynomial baseline of this order across the window too
+        (-1: none); see :func:`register`.
 
     Returns
     -------
@@ -203,12 +220,13 @@ def align_transients(spectra: Spectra, *, dim: str = "dyn",
     flat = y.reshape(g * k, n)
     tm = np.repeat(tmpl, k, axis=0)
     f, p, a, rms = register(flat, tm, t, mask, f_init=f0.ravel(), p_init=p0.ravel(),
-                            a_init=a0.ravel(), robust=robust)
+                            a_init=a0.ravel(), robust=robust, baseline_order=baseline_order)
     for _ in range(max(0, n_passes - 1)):
         aligned = shift_phase_fid(flat, t, -f, -np.rad2deg(p)).reshape(g, k, n)
         total = aligned.sum(axis=1, keepdims=True)
         loo = ((total - aligned) / (k - 1)).reshape(g * k, n)  # already in the template's frame
-        f, p, a, rms = register(flat, loo, t, mask, f_init=f, p_init=p, a_init=a, robust=robust)
+        f, p, a, rms = register(flat, loo, t, mask, f_init=f, p_init=p, a_init=a, robust=robust,
+                                baseline_order=baseline_order)
     aligned = shift_phase_fid(flat, t, -f, -np.rad2deg(p)).reshape(data.shape)
     shape_k = lead + (k,)
 

@@ -168,15 +168,20 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
                 eax = table[0].index("edit")
                 table = (table[0], tshape) + tuple(np.take(a, list(order), axis=eax) for a in table[2:])
         s = add_processing(s, "Reordering", f"edit conditions ordered {order} (first = OFF)")
+        # put every condition on the ppm scale first (NAA/Cr/Cho), so the fixed
+        # sub-spectra window cuts the same signals whatever each condition's drift frame
+        offsets = np.array([find_reference_offset(s.isel(edit=c))["offset_ppm"] for c in range(s.shape[ax])])
+        pre_hz = offsets * s.spectrometer_frequency_mhz
+        s = shift_phase(s, shift_hz=np.moveaxis(np.broadcast_to(pre_hz, s.shape[:ax] + s.shape[ax + 1:] + (len(pre_hz),)), -1, ax))
         s, sinfo = editing.align_subspectra(s)
+        sinfo["pre_shift_hz"] = pre_hz
         info["subspectra"] = sinfo
         if table is not None:
-            eax = table[0].index("edit")
             dax = table[0].index("dyn")
-            f_add = np.expand_dims(sinfo["freq_shift_hz"], dax)
+            # offsets removed from each condition, in the transients' sense (shift removed = -applied)
+            f_add = np.expand_dims(sinfo["freq_shift_hz"] - pre_hz, dax)
             p_add = np.expand_dims(sinfo["phase_deg"], dax)
             table = table[:2] + (table[2] + f_add, table[3] + p_add) + table[4:]
-            del eax
 
     # 5. residual water
     if water_removal:
@@ -184,19 +189,21 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
         info["water_removal"] = {k: winfo[k] for k in ("n_removed", "freq_ppm", "damping_hz", "amplitude")}
         info["water_removal"]["removed"] = winfo["removed"]
 
-    # 6. phase and 7. ppm reference, estimated on the first condition (OFF), applied to all
+    # 6. ppm reference, then 7. zero-order phase (in the referenced frame, so the phase
+    # estimate does not depend on where the peak falls between points); both estimated on
+    # the first condition (OFF) and applied to all
     first = s if "edit" not in s.dims else s.isel(edit=0)
-    if phase:
-        ph = phase_zero_order(first)[1]["phase_deg"]
-        s, pinfo = phase_zero_order(s, phase_deg=ph)
-        info["phase"] = pinfo
-        first = s if "edit" not in s.dims else s.isel(edit=0)
     check = find_reference_offset(first)
     if reference:
         s, rinfo = reference_ppm(s, offset_ppm=check["offset_ppm"])
         info["reference"] = rinfo
         if water is not None:
             water = shift_phase(water, shift_hz=rinfo["shift_hz"])
+    if phase:
+        first = s if "edit" not in s.dims else s.isel(edit=0)
+        ph = phase_zero_order(first)[1]["phase_deg"]
+        s, pinfo = phase_zero_order(s, phase_deg=ph)
+        info["phase"] = pinfo
 
     edited = editing.edit_combinations(s) if "edit" in s.dims and s.shape[s.dims.index("edit")] == 2 else {}
     if table is not None:
