@@ -95,6 +95,8 @@ def normalise_preprocessing(entry) -> dict:
     out = {"steps": [], "transients": None, "before": None, "after": None, "ppm": None}
     if entry is None:
         return out
+    if hasattr(entry, "steps") and hasattr(entry, "transients") and not isinstance(entry, dict):
+        entry = preprocessing_entry(entry, ppm_range=None)
     if isinstance(entry, (list, tuple)):
         entry = {"steps": list(entry)}
     if not isinstance(entry, dict):
@@ -127,6 +129,62 @@ def normalise_preprocessing(entry) -> dict:
     out["after"] = _complex_from(entry.get("after"))
     if entry.get("ppm") is not None:
         out["ppm"] = np.asarray(entry["ppm"], float)
+    return out
+
+
+def _spectrum_of(obj):
+    """(ppm, spectra (n, P)) of a Spectra-like object, or (None, array) for arrays."""
+    if obj is None:
+        return None, None
+    if hasattr(obj, "data") and hasattr(obj, "ppm") and hasattr(obj, "n_points"):
+        from ..axes import to_spectrum
+
+        spec = to_spectrum(np.asarray(obj.data).reshape(-1, obj.n_points))
+        return np.asarray(obj.ppm, float), spec
+    return None, np.asarray(obj)
+
+
+def preprocessing_entry(record, *, ppm_range=PPM_DISPLAY) -> dict:
+    """A preprocessing record as plain JSON-able data for ``ds.attrs['preprocessing']``.
+
+    Parameters
+    ----------
+    record : mrsquant.preproc.PreprocessRecord or dict
+        Anything with ``steps`` (ProcessingApplied list), ``transients`` (table with
+        ``dyn, freq_shift_hz, phase_deg, rejected``), ``before`` / ``after``
+        (:class:`~mrsquant.Spectra` or spectra arrays).
+    ppm_range : (float, float) or None
+        Keep only this ppm window of the before/after spectra (keeps fit.nc small);
+        None keeps every point.
+
+    Returns
+    -------
+    dict with ``steps``, ``transients`` (dict of lists), ``ppm``, ``before`` and
+    ``after`` (``{"real": [...], "imag": [...]}``, one row per spectrum).
+    """
+    get = record.get if isinstance(record, dict) else (lambda k, d=None: getattr(record, k, d))
+    out = {"steps": list(get("steps", []) or [])}
+    tr = get("transients")
+    if tr is not None and hasattr(tr, "columns"):
+        tr = {c: tr[c].tolist() for c in tr.columns} if len(tr) else None
+    elif isinstance(tr, dict):
+        tr = {k: np.asarray(v).tolist() for k, v in tr.items()}
+    if tr:
+        out["transients"] = tr
+    ppm = None
+    for key in ("before", "after"):
+        p, spec = _spectrum_of(get(key))
+        if spec is None:
+            continue
+        ppm = p if p is not None else (np.asarray(get("ppm"), float) if get("ppm") is not None else ppm)
+        spec = np.atleast_2d(spec)
+        if ppm is not None and ppm_range is not None and ppm.size == spec.shape[-1]:
+            keep = (ppm <= max(ppm_range)) & (ppm >= min(ppm_range))
+            spec = spec[:, keep]
+            out["ppm"] = ppm[keep].tolist()
+        elif ppm is not None:
+            out["ppm"] = ppm.tolist()
+        out[key] = {"real": spec.real.tolist(), "imag": spec.imag.tolist()}
     return out
 
 
@@ -420,6 +478,9 @@ def _preproc_panels(fig, rect, pre, ppm_fit):
             wrapped = textwrap.wrap(f"{k + 1}. {st}", chars, subsequent_indent="   ")[:2]
             lines.extend(wrapped)
         max_lines = int((h + 0.03) / 0.0085)
+        if len(lines) > max_lines:  # methods only, one line each
+            lines = [_shorten(f"{k + 1}. {st.split(':')[0]}", chars)
+                     for k, st in enumerate(pre["steps"])]
         if len(lines) > max_lines:
             lines = lines[: max_lines - 1] + [f"... ({len(pre['steps'])} steps in all)"]
         for k, ln in enumerate(lines):
@@ -495,7 +556,7 @@ def _qc_lines(ds, i, qc_row, pre, water_refs, inputs):
 def _model_lines(ds, i, inputs, water_refs):
     opts = _json_attr(ds, "model_options", {})
     if isinstance(opts, dict):
-        opt_text = ", ".join(f"{k}={v}" for k, v in opts.items())
+        opt_text = ", ".join(f"{k}={v}" for k, v in opts.items() if k != "ppm_range")
     else:
         opt_text = str(opts)
     params = []
@@ -519,10 +580,9 @@ def _model_lines(ds, i, inputs, water_refs):
            ("Water ref.", (water_refs[i] if i < len(water_refs) else "none") or "none"),
            ("Acquisition", ", ".join(acq) or "n/a"),
            ("Basis", style.basis_label(a.get("basis_source", "n/a"))),
-           ("Fit range", f"{_num(a.get('ppm_min', np.nan)):g} to {_num(a.get('ppm_max', np.nan)):g} ppm"),
-           ("Model", opt_text or "defaults"),
-           ("Fitted", "; ".join(params) or "n/a"),
-           ("Software", style.software_label(a.get("software_version")))]
+           ("Model", f"fit {_num(a.get('ppm_min', np.nan)):g}-{_num(a.get('ppm_max', np.nan)):g} ppm; "
+                     + (opt_text or "default options")),
+           ("Fitted", "; ".join(params) or "n/a")]
     return out
 
 
@@ -650,7 +710,7 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
     y = _draw_keyvals(fig, x, y, _model_lines(ds, i, inputs, water_refs),
                       y_min=0.13 if water_drawn else 0.03)
     if water_drawn:
-        _water_panel(fig, [x + 0.03, 0.045, 0.36, 0.06], ds, i)
+        _water_panel(fig, [x + 0.03, 0.05, 0.36, 0.055], ds, i)
     fig.text(0.5, 0.012, f"{name} \u2013 ppm axis referenced to water at 4.65 ppm unless the input "
              "says otherwise; real parts after the fitted zero/first-order phase", fontsize=5.5,
              ha="center", color="#666666")

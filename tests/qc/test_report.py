@@ -286,7 +286,7 @@ def test_metabolite_colours_are_fixed_and_distinct():
 
 
 def test_cohort_outliers_are_named(tmp_path):
-    ds = synthetic_fit_dataset(20)
+    ds = synthetic_fit_dataset(8)
     snr = ds["snr"].values.copy()
     snr[7] = 5 * snr.max()
     ds["snr"] = ("spectrum", snr)
@@ -304,3 +304,46 @@ def test_cli_report_errors_are_one_line(tmp_path, capsys):
     assert len(err) == 1 and "fit.nc" in err[0]
     assert not (tmp_path / "report.pdf").exists()
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_preprocess_record_object_and_json_round_trip(tmp_path):
+    """A PreprocessRecord-like object (Spectra before/after) is drawn, also after JSON storage."""
+    from types import SimpleNamespace
+
+    import mrsquant as mq
+    from mrsquant.axes import time_axis
+    from mrsquant.qc.report import preprocessing_entry
+
+    n_pts, dwell, f0 = 2048, 1 / 4000, 123.2
+    t = time_axis(n_pts, dwell)
+    fid = np.exp(-2j * np.pi * (2.008 - 4.65) * f0 * t - np.pi * 5 * t)  # NAA singlet
+    before = mq.Spectra(data=fid, dims=(), dwelltime_s=dwell, spectrometer_frequency_mhz=f0)
+    rec = SimpleNamespace(
+        steps=[{"Method": "Frequency and phase correction", "Details": "spectral registration"}],
+        transients=pd.DataFrame({"dyn": [0, 1, 2, 3], "freq_shift_hz": [0.0, 1, -1, 0.5],
+                                 "phase_deg": [0.0, 2, 1, -3], "rejected": [False, True, False, False]}),
+        before=before, after=before)
+    entry = json.loads(json.dumps(preprocessing_entry(rec)))
+    # the stored window keeps the NAA peak where the ppm axis says it is
+    ppm = np.asarray(entry["ppm"])
+    assert ppm.max() <= 4.2 and ppm.min() >= 0.2
+    assert ppm[np.argmax(entry["after"]["real"][0])] == pytest.approx(2.008, abs=0.01)
+    ds = synthetic_fit_dataset(1)
+    ds.attrs["preprocessing"] = json.dumps([entry])
+    for kwargs in ({}, {"preprocessing": [rec]}):
+        text = " ".join(pdf_pages(render_report(ds, tmp_path / "r.pdf", **kwargs))[0].split())
+        assert "Transient alignment (1 rejected" in text
+        assert "Frequency and phase correction" in text
+
+
+def test_water_reference_fit_panel(tmp_path):
+    ds = synthetic_fit_dataset(1)
+    wppm = np.linspace(5.65, 3.65, 200)
+    line = 1 / (1 + ((wppm - 4.65) / 0.03) ** 2)
+    ds["water_data"] = (("spectrum", "water_ppm"), line[None].astype(complex))
+    ds["water_fit"] = (("spectrum", "water_ppm"), line[None].astype(complex))
+    ds = ds.assign_coords(water_ppm=wppm)
+    ds["water_fwhm_hz"] = ("spectrum", [0.06 * 123.2])
+    text = pdf_pages(render_report(ds, tmp_path / "r.pdf"))[0]
+    assert "Water reference fit" in text
+    assert f"{0.06 * 123.2:.3g} Hz" in text
