@@ -4,14 +4,15 @@
 spectra) absorptive: the phase removed is the angle of the spectrum at the
 (interpolated) top of the magnitude peak.
 
-``find_reference_offset`` locates the NAA (2.008), Cr (3.027) and Cho (3.185 ppm)
+``find_reference_offset`` locates the NAA (2.008), Cr (3.027) and tCho (3.21 ppm:
+the GPC and PCh trimethyl singlets, 3.212 and 3.208 ppm, not free choline at 3.185)
 singlets together: the magnitude spectrum (zero-filled, a running-minimum
 baseline removed) is cross-correlated over +/-``search_ppm`` with a comb of
 Lorentzians at those shifts (heights 1 : 0.8 : 0.6), so the three-line pattern,
 not the single tallest peak, decides; then each line is refined by a parabola
 and the offset is their median. A spectrum whose offset exceeds
 ``tolerance_ppm`` is flagged as mis-referenced (the failure mode where a
-0.17 ppm error silently gave NAA = 0 in a fit: Cho-Cr spacing is 0.158 ppm, so
+0.17 ppm error silently gave NAA = 0 in a fit: the Cho-Cr spacing is 0.18 ppm, so
 a single-peak search can mistake one for the other).
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .align import shift_phase
 from .record import add_processing
 
 #: reference singlets (ppm) and their comb heights
-REFERENCE_PEAKS = {"NAA": (2.008, 1.0), "Cr": (3.027, 0.8), "Cho": (3.185, 0.6)}
+REFERENCE_PEAKS = {"NAA": (2.008, 1.0), "Cr": (3.027, 0.8), "Cho": (3.21, 0.6)}
 PHASE_PPM_RANGE = (1.8, 3.4)
 
 
@@ -129,7 +130,7 @@ def check_reference(spectra: Spectra, *, tolerance_ppm: float = 0.05, **kw) -> d
 
 
 def reference_ppm(spectra: Spectra, *, offset_ppm: float | None = None, **kw) -> tuple[Spectra, dict]:
-    """Shift the data so NAA/Cr/Cho land on 2.008/3.027/3.185 ppm.
+    """Shift the data so NAA/Cr/Cho land on 2.008/3.027/3.21 ppm.
 
     The data are moved (the receiver centre stays), so a basis set made for the
     nominal centre still lines up. Returns the shifted spectra and the
