@@ -13,3 +13,4 @@ from .axes import ppm_axis, hz_axis, time_axis  # noqa: E402,F401
 from .errors import MRSQuantError, InputError, MetadataError, BasisMismatchError  # noqa: E402,F401
 from .spectra import Spectra  # noqa: E402,F401
 from .io import load, save  # noqa: E402,F401
+from .preproc import preprocess  # noqa: E402,F401
