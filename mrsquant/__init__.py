@@ -14,3 +14,5 @@ from .errors import MRSQuantError, InputError, MetadataError, BasisMismatchError
 from .spectra import Spectra  # noqa: E402,F401
 from .io import load, save  # noqa: E402,F401
 from .preproc import preprocess  # noqa: E402,F401
+from .basis import Basis, simulate_basis  # noqa: E402,F401
+from .basis.io import load_basis, save_basis  # noqa: E402,F401
