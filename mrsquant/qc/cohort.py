@@ -66,8 +66,9 @@ def _strip(ax, values, names, *, title, ylabel, max_named=8):
                medianprops=dict(color="black"), boxprops=dict(lw=0.7),
                whiskerprops=dict(lw=0.7), capprops=dict(lw=0.7))
     ax.set_xticks([])
-    ax.scatter(jitter[ok & ~out], x[ok & ~out], s=6, color="#4c72b0", alpha=0.7, lw=0)
-    ax.scatter(jitter[out], x[out], s=14, color=style.FLAG_COLOUR, marker="D", lw=0)
+    size = 12 if x.size <= 30 else 6
+    ax.scatter(jitter[ok & ~out], x[ok & ~out], s=size, color="#4c72b0", alpha=0.8, lw=0, zorder=3)
+    ax.scatter(jitter[out], x[out], s=16, color=style.FLAG_COLOUR, marker="D", lw=0, zorder=3)
     idx = np.flatnonzero(out)
     idx = idx[np.argsort(-np.abs(x[idx] - np.nanmedian(x)))][:max_named]
     lo, hi = np.nanmin(x), np.nanmax(x)

@@ -275,6 +275,22 @@ def _shorten(text: str, width: int) -> str:
     return text[: keep // 3] + "..." + text[-(keep - keep // 3):]
 
 
+def _input_for(name, i, inputs, n_spectra):
+    """The input path of spectrum ``i``: by position when the list matches the spectra,
+    else the input whose file name (without extension) is the spectrum name."""
+    if len(inputs) == n_spectra:
+        return str(inputs[i])
+    for p in inputs:
+        base = Path(str(p)).name
+        for ext in (".nii.gz", ".nii", ".txt", ".RAW", ".raw", ".SDAT", ".sdat", ".dat", ".rda"):
+            if base.endswith(ext):
+                base = base[: -len(ext)]
+                break
+        if base == name or Path(str(p)).stem == name:
+            return str(p)
+    return "n/a"
+
+
 def _display_mask(ppm):
     return (ppm <= PPM_DISPLAY[0]) & (ppm >= PPM_DISPLAY[1])
 
@@ -576,8 +592,11 @@ def _model_lines(ds, i, inputs, water_refs):
             acq.append(f"{label} {_num(a[key]):g} ms")
     if "dwelltime_s" in a:
         acq.append(f"BW {1.0 / _num(a['dwelltime_s']):.0f} Hz")
-    out = [("Input", inputs[i] if i < len(inputs) else "n/a"),
-           ("Water ref.", (water_refs[i] if i < len(water_refs) else "none") or "none"),
+    n = ds.sizes["spectrum"]
+    name = str(ds["spectrum"].values[i])
+    water = water_refs[i] if len(water_refs) == n else "n/a"
+    out = [("Input", _input_for(name, i, inputs, n)),
+           ("Water ref.", water or "none"),
            ("Acquisition", ", ".join(acq) or "n/a"),
            ("Basis", style.basis_label(a.get("basis_source", "n/a"))),
            ("Model", f"fit {_num(a.get('ppm_min', np.nan)):g}-{_num(a.get('ppm_max', np.nan)):g} ppm; "
@@ -669,10 +688,10 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
     fig.text(0.05, 0.975, f"mrsquant QC report \u2013 {name}", fontsize=13, fontweight="bold",
              va="top")
     fig.text(0.05, 0.952, "Status: ", fontsize=9, fontweight="bold", va="top")
-    fig.text(0.115, 0.952, ("FIT FAILED \u2013 " if failed else "") + _shorten(status, 100),
+    fig.text(0.115, 0.952, ("FIT FAILED \u2013 " + _shorten(status, 70)) if failed else _shorten(status, 85),
              fontsize=9, fontweight="bold", va="top", color=style.STATUS_COLOURS[
                  "failed" if failed else kind])
-    src = inputs[i] if i < len(inputs) else "n/a"
+    src = _input_for(name, i, inputs, ds.sizes["spectrum"])
     fig.text(0.05, 0.935, f"Input: {_shorten(src, 95)}", fontsize=7, va="top", color="#333333")
     fig.text(0.95, 0.975, style.software_label(ds.attrs.get("software_version")), fontsize=7,
              ha="right", va="top", color="#555555")
