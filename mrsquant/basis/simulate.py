@@ -317,8 +317,9 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     Returns
     -------
     Basis
-        FIDs ``(n_metab, n_points)``; ``scaling`` holds 1/n_protons so that a
-        fitted amplitude times scaling is per molecule... see docs/basis.md.
+        FIDs ``(n_metab, n_points)`` normalised per proton (docs/basis.md): one
+        molecule gives an FID of ``n_protons`` at t = 0 for singlets;
+        ``provenance['n_protons']`` lists the counts, ``scaling`` is 1.
 
     Examples
     --------

@@ -1,7 +1,6 @@
 """``mrsquant basis simulate|convert|info``: make, convert and describe basis sets."""
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
