@@ -325,7 +325,7 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     --------
     >>> b = simulate_basis("press", te_ms=30, te1_ms=11, te2_ms=19, field_mhz=123.2,
     ...                    n_points=1024, bandwidth_hz=4000, metabolites=["Cr"])
-    >>> round(abs(b.fids[0, 0]), 3)   # CH3 + CH2 + NH protons of creatine
+    >>> float(round(abs(b.fids[0, 0]), 3))   # CH3 + CH2 + NH protons of creatine
     6.0
     """
     seq = sequence.lower()
