@@ -1,0 +1,369 @@
+"""Speed and memory of the batched fit: in-process, MRSI grid, dask LocalCluster.
+
+Usage:
+    python benchmarks/bench_scale.py [--sizes 1 10 100 1000] [--grid 32] [--workers 2]
+                                     [--profile] [--write]
+
+Scenarios (each in a fresh subprocess, so peak RSS is per scenario):
+  (a) throughput vs batch size in-process: challenge datasets 1-21 cycled with
+      fresh noise (``mrsquant.fitting.synthetic.challenge_like``); single-spectrum
+      latency after warm-up (median of 5); peak RSS of the largest batch;
+  (b) a simulated 32x32x1 MRSI grid (1024 voxels, 2048 points, 22 basis spectra)
+      with a water reference: read NIfTI-MRS, fit, water-scale, write maps;
+  (c) the same two workloads (largest batch, grid) on a dask LocalCluster with
+      2 single-threaded worker processes; overhead vs in-process and the
+      per-spectrum agreement of the amplitudes with the in-process fit;
+  (d) a plot of throughput vs batch size -> docs/benchmarks_throughput.png.
+With --write the results replace the ``scale`` section of docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))
+CH = DATA / "fitting_challenge_2016"
+BASIS = CH / "basisset_text_noTMS"
+DOC = ROOT / "docs" / "benchmarks.md"
+PLOT = ROOT / "docs" / "benchmarks_throughput.png"
+START, END = "<!-- scale:start -->", "<!-- scale:end -->"
+
+
+# ---------------------------------------------------------------------------
+# workloads (run inside a child process)
+# ---------------------------------------------------------------------------
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _challenge(n, seed=0):
+    import mrsquant as mq
+    from mrsquant.fitting.synthetic import challenge_like
+
+    src = [mq.load(CH / "datasets_text" / f"dataset{i}.txt") for i in range(1, 22)]
+    s = src[0].replace(data=np.stack([x.data for x in src]), dims=("spectrum",))
+    return challenge_like(s, n, seed=seed)
+
+
+def _model():
+    from mrsquant.basis.io import load_basis
+    from mrsquant.fitting import FitModel
+
+    return FitModel(load_basis(BASIS))
+
+
+def run_inprocess(n: int, profile: bool = False) -> dict:
+    model = _model()
+    spectra = _challenge(n)
+    warm = _challenge(1, seed=99)
+    model.fit(warm)                       # builds and caches the design
+    out = {"n": n}
+    if n == 1:
+        times = []
+        for seed in range(5):
+            one = _challenge(1, seed=100 + seed)
+            t0 = time.perf_counter()
+            model.fit(one)
+            times.append(time.perf_counter() - t0)
+        out["latency_s"] = float(np.median(times))
+        out["seconds"] = out["latency_s"]
+    else:
+        if profile:
+            import cProfile
+            import pstats
+            prof = cProfile.Profile()
+            prof.enable()
+        t0 = time.perf_counter()
+        res = model.fit(spectra)
+        out["seconds"] = time.perf_counter() - t0
+        if profile:
+            prof.disable()
+            st = pstats.Stats(prof)
+            st.sort_stats("cumulative")
+            rows = []
+            for (fn, line, func), (cc, nc, tt, ct, _) in st.stats.items():
+                rows.append((tt, ct, f"{Path(fn).name}:{line}:{func}", nc))
+            rows.sort(reverse=True)
+            out["profile_tottime"] = [(name, round(tt, 3), round(ct, 3), nc) for tt, ct, name, nc in rows[:12]]
+        np.save(_amp_path(n), res.arrays["amplitude"])
+    out["spectra_per_s"] = n / out["seconds"]
+    out["peak_rss_mb"] = _peak_rss_mb()
+    return out
+
+
+def _amp_path(n):
+    return Path(tempfile.gettempdir()) / f"mrsquant_bench_scale_amp_{n}_{os.getuid()}.npy"
+
+
+def _grid_files(size: int) -> tuple[Path, Path]:
+    import mrsquant as mq
+    from mrsquant.basis.io import load_basis
+    from mrsquant.fitting.synthetic import simulate_mrsi
+
+    d = Path(tempfile.gettempdir()) / f"mrsquant_bench_grid{size}_{os.getuid()}"
+    d.mkdir(exist_ok=True)
+    s, w = d / "csi.nii.gz", d / "csi_water.nii.gz"
+    if not (s.exists() and w.exists()):
+        spectra, water, _ = simulate_mrsi(load_basis(BASIS), (size, size, 1), noise_sd=2.0, seed=1)
+        mq.save(spectra, s)
+        mq.save(water, w)
+    return s, w
+
+
+def run_grid(size: int, scheduler: str | None = None) -> dict:
+    from mrsquant.fitting.mrsi import fit_maps
+
+    s, w = _grid_files(size)
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        res = fit_maps(s, BASIS, outdir=out, mask="all", water=w, scheduler=scheduler, progress=False)
+        seconds = time.perf_counter() - t0
+        n_maps = len(res["paths"])
+    fit = res["fit"]
+    return {"voxels": int(fit.mask.sum()), "seconds": seconds, "maps": n_maps,
+            "peak_rss_mb": _peak_rss_mb(), "failed": int(sum(x != "ok" for x in fit.result.status))}
+
+
+def run_dask(n: int, workers: int, grid: int) -> dict:
+    from distributed import Client, LocalCluster
+
+    from mrsquant.fitting.distributed import fit_distributed
+
+    t0 = time.perf_counter()
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    startup = time.perf_counter() - t0
+    try:
+        model = _model()
+        spectra = _challenge(n)
+        fit_distributed(model, _challenge(2 * workers, seed=99), client=client, chunk_size=1)  # warm workers
+        t0 = time.perf_counter()
+        res = fit_distributed(model, spectra, client=client)
+        seconds = time.perf_counter() - t0
+        out = {"n": n, "workers": workers, "startup_s": startup, "seconds": seconds,
+               "spectra_per_s": n / seconds, "failed_chunks": len(res.failed_chunks)}
+        ref_path = _amp_path(n)
+        if ref_path.exists():
+            ref = np.load(ref_path)
+            amp = res.arrays["amplitude"]
+            rel = np.abs(amp - ref).max(axis=1) / np.abs(ref).max(axis=1)
+            out["max_rel_diff"] = float(rel.max())
+            out["max_rel_diff_first200"] = float(rel[:200].max())
+            out["median_rel_diff"] = float(np.median(rel))
+        if grid:
+            g = run_grid(grid, scheduler=client.scheduler.address)
+            out["grid_seconds"] = g["seconds"]
+            out["grid_voxels"] = g["voxels"]
+    finally:
+        client.close()
+        cluster.close()
+    out["peak_rss_mb_client"] = _peak_rss_mb()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# driver
+# ---------------------------------------------------------------------------
+BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def child(kind: str, *args, blas_threads: str = "default") -> dict:
+    """Run one scenario in a fresh interpreter; ``blas_threads``: "default" or a number."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, *map(str, args)]
+    env = dict(os.environ)
+    if blas_threads != "default":
+        env.update({k: str(blas_threads) for k in BLAS_ENV})
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"child {kind} {args} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{platform.node()}, {cpu}, {os.cpu_count()} cores, {mem_gb:.0f} GB RAM, "
+            f"Python {sys.version.split()[0]}, numpy {np.__version__}")
+
+
+def _best(results: dict) -> tuple[str, dict]:
+    """The BLAS setting with the highest throughput on the largest batch."""
+    bt = max(results, key=lambda k: results[k][-1]["spectra_per_s"])
+    return bt, results[bt][-1]
+
+
+def _label(bt: str) -> str:
+    return f"numpy default ({os.cpu_count()})" if bt == "default" else bt
+
+
+def plot(results, dask_res, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=120)
+    for bt, rows in results.items():
+        ax.plot([r["n"] for r in rows], [r["spectra_per_s"] for r in rows], "o-",
+                label=f"in-process, BLAS threads: {_label(bt)}")
+    if dask_res:
+        ax.plot([dask_res["n"]], [dask_res["spectra_per_s"]], "s", ms=8,
+                label=f"dask LocalCluster, {dask_res['workers']} workers x 1 thread")
+    ax.axhline(100, color="grey", ls="--", lw=0.8, label="target 100 spectra/s")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size (spectra)")
+    ax.set_ylabel("throughput (spectra/s)")
+    ax.set_title("mrsquant fit throughput (challenge-like spectra, 2048 pts)", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.part{os.getpid()}.png")
+    fig.savefig(tmp)
+    os.replace(tmp, path)
+    plt.close(fig)
+
+
+def section(meta, results, grid, dask_res, profile) -> str:
+    best_bt, big = _best(results)
+    lines = [START, "## Scale: throughput, MRSI grid, dask", "",
+             f"{meta['date']}; {meta['machine']}; load average {meta['load_before']} before, "
+             f"{meta['load_after']} after (1, 5, 15 min; the machine is shared with other test runs); "
+             f"command `{meta['command']}` ({meta['wall_s']:.0f} s). Each scenario runs in a fresh process; "
+             f"memory is its peak RSS. BLAS threads: OpenBLAS thread count set through "
+             f"OPENBLAS_NUM_THREADS/OMP_NUM_THREADS for the child process.", "",
+             "(a) In-process throughput, challenge datasets 1-21 cycled with fresh noise, after warm-up "
+             "(batch 1: median single-spectrum latency of 5 fits):", "",
+             "| BLAS threads | batch | seconds | spectra/s | peak RSS (MB) |", "|---|---|---|---|---|"]
+    for bt, rows in results.items():
+        for r in rows:
+            lines.append(f"| {_label(bt)} | {r['n']} | {r['seconds']:.3f} | {r['spectra_per_s']:.1f} | "
+                         f"{r['peak_rss_mb']:.0f} |")
+    lines.append("")
+    one = next((r for r in results[best_bt] if r["n"] == 1), None)
+    if one:
+        lines.append(f"Single-spectrum latency (BLAS threads {_label(best_bt)}): "
+                     f"**{one['latency_s'] * 1e3:.0f} ms** (target <= 50 ms).")
+    lines.append(f"Batch of {big['n']} (BLAS threads {_label(best_bt)}): **{big['spectra_per_s']:.1f} spectra/s** "
+                 f"(target >= 100), peak RSS {big['peak_rss_mb']:.0f} MB (target < 2 GB).")
+    lines.append("")
+    for bt, g in grid.items():
+        lines += [f"(b) MRSI grid {meta['grid']}x{meta['grid']}x1 ({g['voxels']} voxels, 2048 points, "
+                  f"22 basis spectra, water reference), in-process with BLAS threads {_label(bt)}: read NIfTI-MRS "
+                  f"+ fit + water scaling + {g['maps']} NIfTI maps written in **{g['seconds']:.1f} s** "
+                  f"(target <= 20 s), peak RSS {g['peak_rss_mb']:.0f} MB.", ""]
+    if dask_res:
+        d = dask_res
+        ratio = d["seconds"] / big["seconds"] if big["n"] == d["n"] else float("nan")
+        lines += [f"(c) dask LocalCluster, {d['workers']} worker processes x 1 thread (cluster start-up "
+                  f"{d['startup_s']:.1f} s, not counted): {d['n']} spectra in **{d['seconds']:.2f} s** "
+                  f"({d['spectra_per_s']:.1f} spectra/s), **{ratio:.2f}x** the best in-process time "
+                  f"(target < 2x)."]
+        if "grid_seconds" in d:
+            lines.append(f"The {d['grid_voxels']}-voxel grid through `fit_maps(..., scheduler=...)` "
+                         f"(maps written): {d['grid_seconds']:.1f} s.")
+        if "max_rel_diff" in d:
+            lines += ["", "(d) Per-spectrum agreement of the amplitudes, dask vs in-process (max over the "
+                      "metabolites of |dask - in-process| / the spectrum's largest amplitude): "
+                      f"first 200 spectra max {d['max_rel_diff_first200']:.1e}; all {d['n']}: max "
+                      f"{d['max_rel_diff']:.1e}, median {d['median_rel_diff']:.1e} (target 1e-6)."]
+        lines.append("")
+    if profile:
+        lines += [f"cProfile of the in-process batch of {profile['n']} (BLAS threads "
+                  f"{_label(profile['blas_threads'])}; top functions by own time in s; the profiled run took "
+                  f"{profile['seconds']:.1f} s):", "",
+                  "| function | own | cumulative | calls |", "|---|---|---|---|"]
+        lines += [f"| `{name}` | {tt} | {ct} | {nc} |" for name, tt, ct, nc in profile["profile_tottime"]]
+        lines.append("")
+    lines += [f"![throughput]({PLOT.name})", END]
+    return "\n".join(lines)
+
+
+def write_section(text: str):
+    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if START in doc and END in doc:
+        a, b = doc.index(START), doc.index(END) + len(END)
+        doc = doc[:a] + text + doc[b:]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
+    tmp = DOC.with_name(f".{DOC.name}.part{os.getpid()}")
+    tmp.write_text(doc)
+    os.replace(tmp, DOC)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", nargs="+", type=int, default=[1, 10, 100, 1000])
+    ap.add_argument("--grid", type=int, default=32, help="grid edge (0: skip)")
+    ap.add_argument("--workers", type=int, default=2, help="dask workers (0: skip dask)")
+    ap.add_argument("--blas-threads", nargs="+", default=["default", "1"],
+                    help="in-process runs with these BLAS thread settings (default: numpy's, then 1)")
+    ap.add_argument("--profile", action="store_true", help="cProfile the 100 batch (or the largest below it)")
+    ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md and the plot")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        fn = {"inproc": lambda n, p="0": run_inprocess(int(n), p == "1"),
+              "grid": lambda s: run_grid(int(s)),
+              "dask": lambda n, w, g: run_dask(int(n), int(w), int(g))}[kind]
+        print(json.dumps(fn(*rest)))
+        return
+    t_start = time.perf_counter()
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    results = {}
+    for bt in args.blas_threads:
+        results[bt] = []
+        for n in sorted(args.sizes):
+            r = child("inproc", n, blas_threads=bt)
+            print(bt, json.dumps(r), flush=True)
+            results[bt].append(r)
+    profile = None
+    if args.profile:
+        small = [n for n in args.sizes if 1 < n <= 100]
+        if small:
+            profile = child("inproc", max(small), 1, blas_threads=args.blas_threads[-1])
+            profile["blas_threads"] = args.blas_threads[-1]
+            for row in profile["profile_tottime"]:
+                print(row)
+    grid = {}
+    if args.grid:
+        _grid_files(args.grid)   # simulate + save once, outside the timing
+        for bt in args.blas_threads:
+            grid[bt] = child("grid", args.grid, blas_threads=bt)
+            print(bt, json.dumps(grid[bt]), flush=True)
+    dask_res = None
+    if args.workers:
+        dask_res = child("dask", max(args.sizes), args.workers, args.grid)
+        print(json.dumps(dask_res))
+    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+            "load_before": load_before, "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "command": "python benchmarks/bench_scale.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "wall_s": time.perf_counter() - t_start, "grid": args.grid}
+    text = section(meta, results, grid, dask_res, profile)
+    print(text)
+    if args.write:
+        plot(results, dask_res, PLOT)
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()
