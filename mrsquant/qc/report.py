@@ -632,19 +632,21 @@ def _water_panel(fig, rect, ds, i):
         return False
     ppm = np.asarray(ds[wdim[0]].values, float)
     d = np.asarray(ds["water_data"].values[i], complex).real
-    if not np.isfinite(d).any():
-        return False
     ax = fig.add_axes(rect)
+    ax.set_title("Water reference fit", loc="left", fontweight="bold")
+    ax.set_xlim(5.65, 3.65)
+    ax.set_xticks([5.5, 5.0, 4.5, 4.0])
+    ax.set_xlabel("Chemical shift (ppm)")
+    ax.set_yticks([])
+    if not np.isfinite(d).any():
+        ax.text(0.5, 0.5, "no water\nreference data", transform=ax.transAxes, ha="center",
+                va="center", color="#555555")
+        return False
     ax.plot(ppm, d, color="black", lw=0.7, label="water")
     if "water_fit" in ds:
         ax.plot(ppm, np.asarray(ds["water_fit"].values[i], complex).real, color=style.FIT_COLOUR,
                 lw=0.8, label="fit")
-    ax.set_xlim(5.65, 3.65)
-    ax.set_xlabel("Chemical shift (ppm)", fontsize=6)
-    ax.set_title("Water reference fit", loc="left", fontsize=7, fontweight="bold")
-    ax.set_yticks([])
-    ax.tick_params(labelsize=6)
-    ax.legend(frameon=False, fontsize=5.5)
+    ax.legend(frameon=False, fontsize=6, loc="upper left")
     return True
 
 
@@ -687,7 +689,7 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
     # header
     fig.text(0.05, 0.975, f"mrsquant QC report \u2013 {name}", fontsize=13, fontweight="bold",
              va="top")
-    fig.text(0.05, 0.952, "Status: ", fontsize=9, fontweight="bold", va="top")
+    fig.text(0.05, 0.952, "Status:", fontsize=9, fontweight="bold", va="top")
     fig.text(0.115, 0.952, ("FIT FAILED \u2013 " + _shorten(status, 70)) if failed else _shorten(status, 85),
              fontsize=9, fontweight="bold", va="top", color=style.STATUS_COLOURS[
                  "failed" if failed else kind])
@@ -702,7 +704,8 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
         r_fit, r_comp, r_pre, table_top = (0.63, 0.275), (0.375, 0.21), None, 0.315
     ax = fig.add_axes([0.09, r_fit[0], 0.82, r_fit[1]])
     _spectrum_panel(ax, ppm, i, ds, failed, reason)
-    axc = fig.add_axes([0.09, r_comp[0], 0.82, r_comp[1]])
+    water_drawn = "water_data" in ds
+    axc = fig.add_axes([0.09, r_comp[0], 0.6 if water_drawn else 0.82, r_comp[1]])
     _components_panel(axc, ppm, i, ds, failed)
     if r_pre is not None:
         _preproc_panels(fig, [0.09, r_pre[0], 0.82, r_pre[1]], pre, ppm)
@@ -725,11 +728,9 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
     y -= 0.0098 * len(status_lines) + 0.008
     fig.text(x, y, "Inputs and model", fontsize=8, fontweight="bold", va="top")
     y -= 0.016
-    water_drawn = "water_data" in ds
-    y = _draw_keyvals(fig, x, y, _model_lines(ds, i, inputs, water_refs),
-                      y_min=0.13 if water_drawn else 0.03)
+    y = _draw_keyvals(fig, x, y, _model_lines(ds, i, inputs, water_refs))
     if water_drawn:
-        _water_panel(fig, [x + 0.03, 0.05, 0.36, 0.055], ds, i)
+        _water_panel(fig, [0.775, r_comp[0], 0.175, r_comp[1]], ds, i)
     fig.text(0.5, 0.012, f"{name} \u2013 ppm axis referenced to water at 4.65 ppm unless the input "
              "says otherwise; real parts after the fitted zero/first-order phase", fontsize=5.5,
              ha="center", color="#666666")
