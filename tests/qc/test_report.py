@@ -347,3 +347,66 @@ def test_water_reference_fit_panel(tmp_path):
     text = pdf_pages(render_report(ds, tmp_path / "r.pdf"))[0]
     assert "Water reference fit" in text
     assert f"{0.06 * 123.2:.3g} Hz" in text
+
+
+def _visible_texts(fig):
+    out = list(fig.texts)
+    for ax in fig.axes:
+        out += [ax.title, ax._left_title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick, loc in zip(axis.get_major_ticks(), axis.get_majorticklocs()):
+                if lo - 1e-9 <= loc <= hi + 1e-9:
+                    out += [tick.label1, tick.label2]
+        if ax.get_legend():
+            out += ax.get_legend().get_texts()
+    # monospaced table rows are overdrawn on purpose in their blank cells
+    return [t for t in out if t.get_visible() and t.get_text().strip() and "   " not in t.get_text()]
+
+
+def test_no_overlapping_or_clipped_text_on_any_page_type():
+    """Every text box on every page type lies inside the page and overlaps no other."""
+    import itertools
+
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from mrsquant.qc import cohort, mrsinmrs
+    from mrsquant.qc.report import draw_spectrum_page
+
+    n = 24
+    rng = np.random.default_rng(3)
+    ds = synthetic_fit_dataset(3, failed=[2])
+    pre = {"steps": [{"Method": "Frequency and phase correction", "Details": "spectral registration "
+                      "(Near et al. 2015), dim=DIM_DYN, window 0.2-4.2 ppm"}] * 6,
+           "transients": {"dyn": list(range(n)), "freq_shift_hz": rng.normal(0, 2, n).tolist(),
+                          "phase_deg": rng.normal(0, 5, n).tolist(), "rejected": [k == 4 for k in range(n)]},
+           "before": np.repeat(ds["data"].values[:1], 4, axis=0), "after": ds["data"].values[0]}
+    wppm = np.linspace(5.65, 3.65, 100)
+    water = np.repeat((1 / (1 + ((wppm - 4.65) / 0.03) ** 2))[None], 3, axis=0).astype(complex)
+    ds = ds.assign_coords(water_ppm=wppm)
+    ds["water_data"] = (("spectrum", "water_ppm"), water)
+    figs = []
+    with matplotlib.rc_context(style.RC):
+        for i, p in ((0, pre), (1, None), (2, pre)):
+            fig = Figure(figsize=style.A4_PORTRAIT)
+            draw_spectrum_page(fig, ds, i, preprocessing=p)
+            figs.append(fig)
+        figs += list(cohort.summary_pages(ds))
+        fig = Figure(figsize=style.A4_PORTRAIT)
+        mrsinmrs.draw_page(fig, mrsinmrs.checklist(ds))
+        figs.append(fig)
+        problems = []
+        for k, fig in enumerate(figs):
+            FigureCanvasAgg(fig).draw()
+            r = fig.canvas.get_renderer()
+            boxes = [(t.get_text()[:30], t.get_window_extent(r)) for t in _visible_texts(fig)]
+            for text, b in boxes:
+                if b.x0 < 0 or b.y0 < 0 or b.x1 > fig.bbox.width or b.y1 > fig.bbox.height:
+                    problems.append((k, "outside", text))
+            for (ta, a), (tb, b) in itertools.combinations(boxes, 2):
+                ov = a.intersection(a, b)
+                if ov is not None and ov.width > 1 and ov.height > 1:
+                    problems.append((k, ta, tb))
+    assert problems == []
