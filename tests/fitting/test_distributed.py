@@ -117,3 +117,22 @@ def test_chunk_failing_after_retries_is_reported(monkeypatch, thread_client, spe
     calls.clear()
     with pytest.raises(MRSQuantError, match="1 of 4 chunks failed"):
         fit_distributed(model, spectra, client=thread_client, chunk_size=5, retries=0, on_error="raise")
+
+
+def test_mrsi_on_dask_equals_in_process(thread_client, basis):
+    from mrsquant.fitting.mrsi import fit_mrsi, metabolite_maps
+    from mrsquant.fitting.synthetic import simulate_mrsi
+
+    csi, _, _ = simulate_mrsi(basis, (2, 2, 1), noise_sd=2.0, seed=4)
+    model = FitModel(basis)
+    local = metabolite_maps(fit_mrsi(model, csi, mask="all"))
+    remote = metabolite_maps(fit_mrsi(model, csi, mask="all", client=thread_client, chunk_size=1))
+    assert local.keys() == remote.keys()
+    assert np.allclose(remote["tNAA_amplitude"], local["tNAA_amplitude"], rtol=1e-6)
+    assert np.allclose(remote["tNAA_ratio_tcr"], local["tNAA_ratio_tcr"], rtol=1e-6)
+
+
+def test_needs_client_or_scheduler(in_process, spectra):
+    model, _ = in_process
+    with pytest.raises(MRSQuantError, match="client="):
+        fit_distributed(model, spectra)
