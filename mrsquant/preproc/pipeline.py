@@ -31,8 +31,9 @@ class PreprocessRecord:
         ``phase_deg`` (offsets removed by alignment, relative to the template),
         ``rejected``, ``weight``, ``z_score``. Empty without a ``dyn`` axis.
     before : Spectra or None
-        Plain unweighted mean over transients after coil combination, before
-        alignment (the "before" spectrum of a QC page).
+        Plain unweighted mean over transients after coil combination and ECC,
+        without alignment, rejection, weighting or water removal, but with the
+        output's ppm shift and zero-order phase (so it overlays ``after`` in a plot).
     after : Spectra
         The pipeline's output (same object :func:`preprocess` returns).
     water : Spectra or None
@@ -137,6 +138,11 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
         if align and s.shape[s.dims.index("dyn")] > 1:
             s, ainfo = align_transients(s, dim="dyn", ppm_range=align_ppm_range, robust="edit" in s.dims)
             shifts, phases = ainfo["freq_shift_hz"], ainfo["phase_deg"]
+            # move the unaligned mean into the template's frame (mean offset per condition)
+            dax = s.dims.index("dyn")
+            mean_f = shifts.mean(axis=dax)
+            mean_p = np.angle(np.exp(1j * np.deg2rad(phases)).mean(axis=dax), deg=True)
+            before = shift_phase(before, shift_hz=-mean_f, phase_deg=-mean_p)
             info["align"] = {k: ainfo[k] for k in ("freq_shift_hz", "phase_deg", "amplitude", "rms_residual")}
         rejected = np.zeros(shape, bool)
         z = np.zeros(shape)
@@ -163,6 +169,8 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
             order = tuple(int(i) for i in edit_order)
         if tuple(order) != tuple(range(s.shape[ax])):
             s = editing.reorder(s, order)
+            if before is not None and "edit" in before.dims:
+                before = editing.reorder(before, order)
             if table is not None:
                 tshape = table[1]
                 eax = table[0].index("edit")
@@ -204,6 +212,13 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
         ph = phase_zero_order(first)[1]["phase_deg"]
         s, pinfo = phase_zero_order(s, phase_deg=ph)
         info["phase"] = pinfo
+
+    if before is not None:
+        # the same global shift and phase as the output, so before/after overlay in a plot
+        if "reference" in info:
+            before = shift_phase(before, shift_hz=info["reference"]["shift_hz"])
+        if "phase" in info:
+            before = shift_phase(before, phase_deg=-np.asarray(info["phase"]["phase_deg"]))
 
     edited = editing.edit_combinations(s) if "edit" in s.dims and s.shape[s.dims.index("edit")] == 2 else {}
     if table is not None:

@@ -53,7 +53,7 @@ def hlsvd(fid: np.ndarray, dwelltime_s: float, *, n_components: int = 25, n_fit:
 
 
 def remove_water(spectra: Spectra, *, ppm_range: tuple[float, float] = WATER_PPM_RANGE,
-                 n_components: int = 25, n_fit: int = 1024) -> tuple[Spectra, dict]:
+                 n_components: int = 25, n_fit: int = 512) -> tuple[Spectra, dict]:
     """Subtract the HLSVD components inside ``ppm_range`` from every FID.
 
     Returns
