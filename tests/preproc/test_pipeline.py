@@ -63,6 +63,10 @@ def test_real_7t_record(processed7t):
     assert t["freq_shift_hz"].abs().max() < 10            # a still volunteer at 7T
     assert rec.reference_check["ok"]
     assert rec.before.dims == () and rec.water is not None
+    # "before" (unaligned plain mean) is in the output's frame, so a QC plot can overlay them
+    from mrsquant.preproc import find_reference_offset, zero_order_phase
+    assert abs(zero_order_phase(rec.before)) < 2.0
+    assert abs(find_reference_offset(rec.before)["offset_ppm"]) < 0.005
     # the processed water reference, eddy-current corrected with the session's ECC scan:
     # its first point is nearly real positive
     assert abs(np.angle(rec.water.data[0])) < np.deg2rad(5)
