@@ -334,7 +334,8 @@ def _draw_table(fig, rows, has_mm, box, *, failed=False, limit_percent=style.CRL
     if has_mm:
         cols.append(("conc_mm", "mM"))
     cols += [("crlb_percent", "CRLB %"), ("crlb_abs", "CRLB abs")]
-    width = 12  # characters per numeric column (values are at most 11: "-1.23457e-05")
+    longest = max((len(c) for _, cells, _, _ in rows for c in cells.values()), default=8)
+    width = max(10, longest + 2, max(len(t) for _, t in cols) + 2)  # characters per column
     n = max(len(rows), 1)
     row_h = min((y1 - y0 - 0.03) / (n + 1.3), 0.0118)
     fs = max(4.5, min(6.5, row_h * A4_PORTRAIT[1] * 72 * 0.75))
@@ -650,6 +651,24 @@ def _water_panel(fig, rect, ds, i):
     return True
 
 
+def _layout(n_rows: int, preprocessing: bool):
+    """Panel rectangles ``(bottom, height)`` for fit, components, preprocessing, and the table
+    top, in figure fractions. Long tables (> 26 rows) take height from the two spectrum panels."""
+    extra = float(np.clip((n_rows - 26) * 0.0095, 0.0, 0.10))
+    if preprocessing:
+        top, h_fit, h_comp, h_pre = 0.90, 0.215, 0.15, 0.07
+    else:
+        top, h_fit, h_comp, h_pre = 0.905, 0.275, 0.21, 0.0
+    h_fit -= 0.45 * extra
+    h_comp -= 0.55 * extra
+    fit_bottom = top - h_fit
+    comp_bottom = fit_bottom - 0.055 - h_comp
+    if preprocessing:
+        pre_bottom = comp_bottom - 0.065 - h_pre
+        return (fit_bottom, h_fit), (comp_bottom, h_comp), (pre_bottom, h_pre), pre_bottom - 0.075
+    return (fit_bottom, h_fit), (comp_bottom, h_comp), None, comp_bottom - 0.06
+
+
 def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessing=None,
                        crlb_limit_percent=style.CRLB_LIMIT_PERCENT):
     """Draw the page of spectrum ``i`` of ``ds`` on an A4 portrait ``Figure``.
@@ -698,10 +717,8 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
     fig.text(0.95, 0.975, style.software_label(ds.attrs.get("software_version")), fontsize=7,
              ha="right", va="top", color="#555555")
 
-    if has_pre_plot:
-        r_fit, r_comp, r_pre, table_top = (0.685, 0.215), (0.48, 0.15), (0.345, 0.07), 0.27
-    else:
-        r_fit, r_comp, r_pre, table_top = (0.63, 0.275), (0.375, 0.21), None, 0.315
+    n_rows = ds.sizes.get("metabolite", 0)
+    r_fit, r_comp, r_pre, table_top = _layout(n_rows, has_pre_plot)
     ax = fig.add_axes([0.09, r_fit[0], 0.82, r_fit[1]])
     _spectrum_panel(ax, ppm, i, ds, failed, reason)
     water_drawn = "water_data" in ds

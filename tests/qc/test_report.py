@@ -27,7 +27,7 @@ HEADINGS = ("MRSinMRS checklist", "1. Hardware", "2. Acquisition",
             "3. Data analysis methods and outputs", "4. Data quality")
 PHILIPS = ("osprey_examples/exampledata/sdat/UnEdited_with_MM_data/sub-02/ses-01/mrs/"
            "sub-02_ses-01_press/sub-02_ses-01_PRESS_raw-act_noID")
-PHILIPS_BASIS = "osprey_examples/fit/basissets/3T/philips/unedited/press/35/3T_PRESS_Philips_35ms_noMM.BASIS"
+SPANT_SDAT = "spant_examples/inst/extdata/philips_spar_sdat_WS.SDAT"
 
 
 def pdf_pages(path) -> list[str]:
@@ -94,24 +94,37 @@ def test_mrsinmrs_markdown_written_next_to_report(challenge_out):
 
 
 def test_philips_sdat_report_from_fit_cli(shared_data, tmp_path):
-    """In-memory path: `fit --report` calls render_report on FitResult.to_xarray()."""
-    sdat = shared_data / (PHILIPS + ".SDAT")
+    """In vivo Philips SDAT (spant example, 127.786 MHz, TE 30): `fit --report` calls
+    render_report on FitResult.to_xarray() (the in-memory path)."""
+    import mrsquant as mq
+
+    sdat = shared_data / SPANT_SDAT
     if not sdat.is_file():
         pytest.skip(f"{sdat} not in the shared data")
-    assert main(["fit", str(sdat), "--basis", str(shared_data / PHILIPS_BASIS), "-o", str(tmp_path),
-                 "--quiet", "--report"]) == 0
-    pages = pdf_pages(tmp_path / "report.pdf")
-    assert len(pages) == 2
-    conc = pd.read_csv(tmp_path / "concentrations.tsv", sep="\t", dtype=str, keep_default_na=False)
-    name = conc["spectrum"].iloc[0]
-    assert_tsv_numbers_shown(pages[0], conc, name)
-    spar = (shared_data / (PHILIPS + ".SPAR")).read_text(errors="replace")
+    s = mq.load(sdat)
+    spar = sdat.with_suffix(".SPAR").read_text(errors="replace")
     te = re.search(r"^echo_time\s*:\s*([\d.]+)", spar, re.M).group(1)
     tr = re.search(r"^repetition_time\s*:\s*([\d.]+)", spar, re.M).group(1)
-    md = (tmp_path / "mrsinmrs.md").read_text()
-    assert "Philips" in md
+    basis = tmp_path / "basis"
+    assert main(["basis", "simulate", "--sequence", "press", "--te", te, "--field-mhz",
+                 f"{s.spectrometer_frequency_mhz:.4f}", "--points", str(s.n_points), "--bandwidth",
+                 f"{1 / s.dwelltime_s:g}", "--metabolites", "NAA,Cr,PCr,GPC,PCh,Glu,Gln,mI,GABA,GSH",
+                 "-o", str(basis)]) == 0
+    out = tmp_path / "fit"
+    assert main(["fit", str(sdat), "--basis", str(basis), "-o", str(out), "--quiet", "--report"]) == 0
+    pages = pdf_pages(out / "report.pdf")
+    assert len(pages) == 2
+    conc = pd.read_csv(out / "concentrations.tsv", sep="\t", dtype=str, keep_default_na=False)
+    name = conc["spectrum"].iloc[0]
+    assert_tsv_numbers_shown(pages[0], conc, name)
+    for word in ("SNR", "FWHM", "CRLB"):
+        assert word in pages[0]
+    md = (out / "mrsinmrs.md").read_text()
+    assert "| b. Manufacturer | Philips |" in md
     assert f"TR {float(tr):g} ms, TE {float(te):g} ms" in md
     assert "Philips" in pages[1]
+    for h in HEADINGS:
+        assert h in pages[1]
 
 
 def test_voxel_size_from_the_sdat_affine(shared_data):
