@@ -49,6 +49,9 @@ class Design:
     prior_sd: np.ndarray
     f0_mhz: float = 123.2
     centre_ppm: float = 4.65
+    amp_prior: np.ndarray | None = None   # (M, M) prior penalty on amplitudes, x kappa per spectrum
+    tcr_mask: np.ndarray | None = None    # (M,) bool, the basis spectra making up tCr
+    metabolite_shifts: bool = False       # extra per-basis-spectrum shift e_m (theta tail)
 
     @property
     def n_basis(self) -> int:
@@ -56,11 +59,17 @@ class Design:
 
     @property
     def n_theta(self) -> int:
-        return 2 + 3 * self.n_groups
+        return 2 + 3 * self.n_groups + (self.n_basis if self.metabolite_shifts else 0)
 
     def slices(self):
         g = self.n_groups
         return slice(2, 2 + g), slice(2 + g, 2 + 2 * g), slice(2 + 2 * g, 2 + 3 * g)
+
+    @property
+    def shift_slice(self) -> slice:
+        """Per-basis-spectrum shifts (empty unless ``metabolite_shifts``)."""
+        start = 2 + 3 * self.n_groups
+        return slice(start, self.n_theta)
 
 
 def bspline_design(x: np.ndarray, spacing: float, degree: int = 3) -> np.ndarray:
@@ -83,11 +92,22 @@ def difference_penalty(k: int, order: int = 2) -> np.ndarray:
 # model pieces
 # ---------------------------------------------------------------------------
 def modulation(design: Design, theta: np.ndarray) -> np.ndarray:
-    """Time-domain shift/broadening per group, ``(N, G, P)`` complex64."""
+    """Time-domain shift/broadening of every basis spectrum, ``(N, M, P)`` complex64.
+
+    Computed per group ``(N, G, P)`` and broadcast, unless per-metabolite
+    shifts are on.
+    """
     sd, sl, ss = design.slices()
     t = design.t
-    d, l, s = theta[:, sd, None], theta[:, sl, None], theta[:, ss, None]
-    return np.exp((-TWO_PI * 1j * d - np.pi * l) * t - s * t * t).astype(np.complex64)
+    d, l, s = theta[:, sd], theta[:, sl], theta[:, ss]
+    if design.metabolite_shifts:
+        g = design.groups
+        d = d[:, g] + theta[:, design.shift_slice]
+        l, s = l[:, g], s[:, g]
+        return np.exp((-TWO_PI * 1j * d[..., None] - np.pi * l[..., None]) * t
+                      - s[..., None] * t * t).astype(np.complex64)
+    h = np.exp((-TWO_PI * 1j * d[..., None] - np.pi * l[..., None]) * t - s[..., None] * t * t)
+    return h.astype(np.complex64)[:, design.groups, :]
 
 
 def _window_fft(x: np.ndarray, design: Design) -> np.ndarray:
@@ -101,8 +121,7 @@ def phase_factor(design: Design, theta: np.ndarray) -> np.ndarray:
 
 def metabolite_columns(design: Design, theta: np.ndarray):
     """Phased basis spectra at the window ``(N, W, M)`` and the modulated FIDs ``(N, M, P)``."""
-    h = modulation(design, theta)
-    x = design.basis_t[None, :, :] * h[:, design.groups, :]
+    x = design.basis_t[None, :, :] * modulation(design, theta)
     cols = _window_fft(x, design)                       # (N, M, W)
     cols *= phase_factor(design, theta)[:, None, :]
     return np.swapaxes(cols, 1, 2), x
@@ -141,11 +160,14 @@ def linear_design(design: Design, cols: np.ndarray) -> np.ndarray:
     return out
 
 
-def penalty_matrix(design: Design, lam: np.ndarray, m: int) -> np.ndarray:
-    """Block-diagonal ``(N, M+2K, M+2K)`` penalty: none on amplitudes, ``lam R`` on the baseline."""
+def penalty_matrix(design: Design, lam: np.ndarray, m: int, kappa: np.ndarray | None = None) -> np.ndarray:
+    """Block-diagonal ``(N, M+2K, M+2K)`` penalty: ``kappa P`` on amplitudes (soft
+    prior, optional), ``lam R`` on the real and imaginary baseline."""
     k = design.penalty.shape[0]
     n = lam.shape[0]
     pen = np.zeros((n, m + 2 * k, m + 2 * k))
+    if kappa is not None and design.amp_prior is not None:
+        pen[:, :m, :m] = kappa[:, None, None] * design.amp_prior
     pen[:, m:m + k, m:m + k] = lam[:, None, None] * design.penalty
     pen[:, m + k:, m + k:] = lam[:, None, None] * design.penalty
     return pen
@@ -221,13 +243,14 @@ class Evaluation:
     resid: np.ndarray       # (N, 2W) real-stacked residual
 
 
-def evaluate(design: Design, y: np.ndarray, theta: np.ndarray, lam: np.ndarray) -> Evaluation:
+def evaluate(design: Design, y: np.ndarray, theta: np.ndarray, lam: np.ndarray,
+             kappa: np.ndarray | None = None) -> Evaluation:
     """Linear (amplitude + baseline) solve at fixed ``theta``."""
     m = design.n_basis
     cols, fids = metabolite_columns(design, theta)
     dmat = linear_design(design, cols)
     yr = _real_stack(y[..., None])[..., 0]
-    hmat = _gram(dmat) + penalty_matrix(design, lam, m)
+    hmat = _gram(dmat) + penalty_matrix(design, lam, m, kappa)
     b = _tmv(dmat, yr)
     x, free = nnls_normal(hmat, b, m)
     resid = yr - _mv(dmat, x)
@@ -235,6 +258,9 @@ def evaluate(design: Design, y: np.ndarray, theta: np.ndarray, lam: np.ndarray) 
     cre, cim = x[:, m:m + k], x[:, m + k:]
     pen = lam * (np.einsum("ni,ij,nj->n", cre, design.penalty, cre)
                  + np.einsum("ni,ij,nj->n", cim, design.penalty, cim))
+    if kappa is not None and design.amp_prior is not None:
+        a = x[:, :m]
+        pen = pen + kappa * np.einsum("ni,ij,nj->n", a, design.amp_prior, a)
     cost = np.sum(resid * resid, axis=1) + pen
     return Evaluation(cost, x, free, cols, fids, dmat, hmat, resid)
 
@@ -253,7 +279,9 @@ def theta_jacobian(design: Design, theta: np.ndarray, ev: Evaluation) -> np.ndar
     sums = (onehot[None, :, :] * a.astype(np.complex64)[:, None, :]) @ ev.fids     # (N, G, P)
     t = design.t.astype(np.float32)
     stack = np.concatenate([(-TWO_PI * 1j) * t * sums, -np.pi * t * sums, -(t * t) * sums], axis=1)
-    spec = _window_fft(stack, design) * phase_factor(design, theta)[:, None, :]     # (N, 3G, W)
+    if design.metabolite_shifts:
+        stack = np.concatenate([stack, (-TWO_PI * 1j) * t * (a.astype(np.complex64)[:, :, None] * ev.fids)], axis=1)
+    spec = _window_fft(stack, design) * phase_factor(design, theta)[:, None, :]     # (N, 3G [+M], W)
     jac[:, :, 2:] = np.swapaxes(spec, 1, 2)
     return _real_stack(jac)
 
@@ -275,7 +303,8 @@ def prior_cost(design: Design, theta: np.ndarray, noise_var: np.ndarray) -> np.n
 
 
 def levenberg_marquardt(design: Design, y: np.ndarray, theta0: np.ndarray, lam: np.ndarray,
-                        noise_var: np.ndarray, *, max_iter: int = 40, tol_chi2: float = 0.02):
+                        noise_var: np.ndarray, *, kappa: np.ndarray | None = None,
+                        max_iter: int = 40, tol_chi2: float = 0.02):
     """Batched LM over ``theta``; returns ``(theta, Evaluation, n_iter per spectrum)``.
 
     Each iteration works on the spectra that have not converged yet (an index
@@ -285,7 +314,7 @@ def levenberg_marquardt(design: Design, y: np.ndarray, theta0: np.ndarray, lam: 
     meaningful fraction of their uncertainty.
     """
     theta = np.clip(theta0, design.lower, design.upper)
-    ev = evaluate(design, y, theta, lam)
+    ev = evaluate(design, y, theta, lam, kappa)
     cost = ev.cost + prior_cost(design, theta, noise_var)
     n = theta.shape[0]
     mu = np.full(n, 0.3)
@@ -314,7 +343,7 @@ def levenberg_marquardt(design: Design, y: np.ndarray, theta0: np.ndarray, lam: 
         damped = damped * keep[:, :, None] * keep[:, None, :] + (1.0 - keep)[:, :, None] * eye
         step = np.linalg.solve(damped, (grad * keep)[..., None])[..., 0]
         trial = np.clip(th + step, design.lower, design.upper)
-        ev_t = evaluate(design, y[idx], trial, lam[idx])
+        ev_t = evaluate(design, y[idx], trial, lam[idx], None if kappa is None else kappa[idx])
         cost_t = ev_t.cost + prior_cost(design, trial, nv)
         better = cost_t < cost[idx]
         gain = np.where(better, (cost[idx] - cost_t) / nv, 0.0)
@@ -348,21 +377,28 @@ def _put(ev: Evaluation, rows: np.ndarray, new: Evaluation, mask: np.ndarray) ->
 # uncertainty
 # ---------------------------------------------------------------------------
 def covariance(design: Design, theta: np.ndarray, ev: Evaluation, lam: np.ndarray,
-               noise_var: np.ndarray) -> np.ndarray:
-    """Cramer-Rao covariance of ``[a, c, theta]`` from the full Fisher information.
+               noise_var: np.ndarray, kappa: np.ndarray | None = None) -> np.ndarray:
+    """Covariance of ``[a, c, theta]`` from the full Fisher information.
 
+    Without prior information this is the Cramer-Rao bound ``F^-1``. The
+    baseline roughness penalty and the soft priors (amplitude ratios, phase1,
+    per-metabolite shifts) are prior precision ``P``; the estimator then has
+    the covariance ``(F + P)^-1 F (F + P)^-1`` (the sandwich form), which is
+    what is reported: the SD the estimate really has over noise realisations.
     Amplitudes pinned at zero by the non-negativity constraint keep their
-    unconstrained variance (the bound of an estimate at the boundary).
-    The baseline roughness penalty enters as prior information.
+    unconstrained variance.
     """
     m = design.n_basis
     jt = theta_jacobian(design, theta, ev)                       # (N, 2W, Q)
     full = np.concatenate([ev.dmat, jt], axis=2)
     fisher = _gram(full)
     c = ev.dmat.shape[2]
-    fisher[:, :c, :c] += penalty_matrix(design, lam, m)
     q = theta.shape[1]
-    fisher[:, c:, c:] += noise_var[:, None, None] * np.diag(1.0 / design.prior_sd ** 2)
+    prior = np.zeros_like(fisher)
+    prior[:, :c, :c] = penalty_matrix(design, lam, m, kappa)
+    prior[:, c:, c:] = noise_var[:, None, None] * np.diag(1.0 / design.prior_sd ** 2)
+    total = fisher + prior
     idx = np.arange(c + q)
-    fisher[:, idx, idx] += 1e-12 * np.abs(fisher[:, idx, idx]).max(axis=1, keepdims=True)
-    return np.linalg.inv(fisher) * noise_var[:, None, None]
+    total[:, idx, idx] += 1e-12 * np.abs(total[:, idx, idx]).max(axis=1, keepdims=True)
+    inv = np.linalg.inv(total)
+    return inv @ fisher @ inv * noise_var[:, None, None]

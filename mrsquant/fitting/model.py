@@ -39,7 +39,10 @@ class FitOptions:
     chunk_size: int = 256
     phase1: bool = True
     phase1_sd_deg_per_ppm: float = 10.0
-    group_shift_sd_hz: float = 3.0        # soft tie of the MM/lipid shifts to the metabolites
+    metabolite_shifts: bool = False       # a soft extra shift per metabolite
+    metabolite_shift_sd_hz: float = 1.0
+    priors: str | None = "literature"     # soft concentration-ratio priors (fitting/priors.py) or None
+    prior_strength: float = 1.0
 
 
 def default_groups(names) -> np.ndarray:
@@ -113,17 +116,29 @@ class FitModel:
         max_s = 0.0 if opt.lineshape == "lorentzian" else (np.pi * opt.max_lw_hz / 2) ** 2 / np.log(2)
         upper = np.concatenate([[4 * np.pi, 1.0], np.full(g, opt.max_shift_ppm * f0_mhz),
                                 np.full(g, opt.max_lw_hz), np.full(g, max_s)])
-        if not opt.phase1:
-            lower[1] = upper[1] = 0.0
         prior_mean = np.zeros(2 + 3 * g)
         prior_sd = np.full(2 + 3 * g, np.inf)
         prior_sd[1] = np.deg2rad(opt.phase1_sd_deg_per_ppm)
+        if opt.metabolite_shifts:
+            m = len(b.names)
+            free = (self.groups == 0).astype(float)   # metabolites only; MM/lipid keep the group shift
+            lim = 4.0 * opt.metabolite_shift_sd_hz * free
+            lower = np.concatenate([lower, -lim])
+            upper = np.concatenate([upper, lim])
+            prior_mean = np.concatenate([prior_mean, np.zeros(m)])
+            prior_sd = np.concatenate([prior_sd, np.where(free > 0, opt.metabolite_shift_sd_hz, np.inf)])
+        if not opt.phase1:
+            lower[1] = upper[1] = 0.0
+        from .priors import prior_matrix
+        amp_prior = (prior_matrix(b.names, strength=opt.prior_strength)
+                     if opt.priors == "literature" else None)
         return _core.Design(
             basis_t=b.fids.astype(np.complex64), t=axes.time_axis(n_points, dwelltime_s),
             groups=self.groups, n_groups=g, fft_idx=fft_idx, ppm_w=ppm_w,
             ppm_ref=float(np.mean(opt.ppm_range)), spline=spline, penalty=penalty,
             lower=lower, upper=upper, prior_mean=prior_mean, prior_sd=prior_sd,
-            f0_mhz=float(f0_mhz), centre_ppm=float(centre_ppm))
+            f0_mhz=float(f0_mhz), centre_ppm=float(centre_ppm), amp_prior=amp_prior,
+            tcr_mask=np.isin(b.names, ("Cr", "PCr")), metabolite_shifts=opt.metabolite_shifts)
 
     # -- fitting -------------------------------------------------------------
     def fit(self, spectra: Spectra, *, names=None, progress=None) -> FitResult:
@@ -175,7 +190,11 @@ def noise_sd(spectra_full: np.ndarray, ppm: np.ndarray) -> np.ndarray:
         k = max(8, ppm.size // 10)
         seg = np.concatenate([spectra_full[:, :k], spectra_full[:, -k:]], axis=1)
         return np.std(np.diff(seg.real, axis=1), axis=1) / np.sqrt(2)
-    return np.min(out, axis=0)
+    if len(out) == 1:
+        return out[0]
+    # both ends: their mean, unless one end holds signal (then the quieter end)
+    lo, hi = np.min(out, axis=0), np.max(out, axis=0)
+    return np.where(hi < 1.2 * lo, 0.5 * (lo + hi), lo)
 
 
 def _initial_theta(design: _core.Design, y: np.ndarray, lam: np.ndarray, options: FitOptions,
@@ -261,7 +280,16 @@ def _lambda_unit(design):
     return float(np.mean(np.sum(design.spline ** 2, axis=0)))
 
 
-def choose_stiffness(design, y, theta, noise_var, grid=STIFFNESS_GRID):
+def _prior_weight(design, y, theta, lam, noise_var):
+    """Per-spectrum weight of the amplitude prior: sigma^2 / a_tCr^2 from a prior-free fit."""
+    if design.amp_prior is None:
+        return None
+    ev = _core.evaluate(design, y, theta, lam)
+    tcr = ev.x[:, :design.n_basis] @ design.tcr_mask.astype(float)
+    return np.where(tcr > 0, noise_var / np.maximum(tcr, 1e-300) ** 2, 0.0)
+
+
+def choose_stiffness(design, y, theta, noise_var, kappa=None, grid=STIFFNESS_GRID):
     """Baseline stiffness per spectrum minimising AIC = RSS/sigma^2 + 2 edf (linear part)."""
     unit = _lambda_unit(design)
     n = y.shape[0]
@@ -276,7 +304,7 @@ def choose_stiffness(design, y, theta, noise_var, grid=STIFFNESS_GRID):
     lam_best = np.full(n, grid[0] * unit)
     for nu in grid:
         lam = np.full(n, nu * unit)
-        h = dtd + _core.penalty_matrix(design, lam, design.n_basis)
+        h = dtd + _core.penalty_matrix(design, lam, design.n_basis, kappa)
         x, free = _core.nnls_normal(h, b, design.n_basis)
         r = yr - _core._mv(dmat, x)
         rss = np.sum(r * r, axis=1)
@@ -306,13 +334,15 @@ def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis
     else:
         lam = np.full(n, 1e2 * unit)
     theta0 = _initial_theta(design, y, lam, options, f0)
-    theta, ev, n_iter = _core.levenberg_marquardt(design, y, theta0, lam, noise_var, max_iter=options.max_iter)
+    kappa = _prior_weight(design, y, theta0, lam, noise_var)
+    theta, ev, n_iter = _core.levenberg_marquardt(design, y, theta0, lam, noise_var, kappa=kappa,
+                                                  max_iter=options.max_iter)
     if options.baseline_stiffness is None and unit > 0:
-        lam = choose_stiffness(design, y, theta, noise_var)
-        theta, ev, n_iter2 = _core.levenberg_marquardt(design, y, theta, lam, noise_var,
+        lam = choose_stiffness(design, y, theta, noise_var, kappa)
+        theta, ev, n_iter2 = _core.levenberg_marquardt(design, y, theta, lam, noise_var, kappa=kappa,
                                                        max_iter=max(10, options.max_iter // 3))
         n_iter += n_iter2
-    cov = _core.covariance(design, theta, ev, lam, noise_var)
+    cov = _core.covariance(design, theta, ev, lam, noise_var, kappa)
     m = design.n_basis
     k = design.spline.shape[1]
     amp = ev.x[:, :m] * scale[:, None]
