@@ -6,9 +6,9 @@ regenerates the report of a fit output folder without refitting.
 
 Pages, in order:
 
-1. cohort summary (only with more than one spectrum): distributions of SNR, FWHM and
-   CRLB with outliers named, overlay of all spectra (mean +/- SD), then the table of
-   excluded/flagged spectra and a per-metabolite summary (as many pages as needed);
+1. cohort summary (only with more than one spectrum): overlay of all spectra (mean +/- SD),
+   distributions of SNR, FWHM and CRLB with outliers named, then a per-metabolite summary
+   and the table of excluded/flagged spectra (as many pages as needed);
 2. one page per spectrum: spectrum, fit, baseline and residual on a 4.2 -> 0.2 ppm axis,
    the stacked metabolite components, the amplitude/CRLB table with flags, QC numbers,
    inputs and model options, preprocessing (before/after, drift and phase) when given,
@@ -551,18 +551,18 @@ def _preproc_panels(fig, rect, pre, ppm_fit):
 
 
 def _qc_lines(ds, i, qc_row, pre, water_refs, inputs):
-    def q(col, var, fmt="{:.3g}"):
+    def q(col, var):
+        """qc.tsv's cell when the table is given, else the value formatted as qc.tsv does."""
         if qc_row is not None and col in qc_row.index and str(qc_row[col]) != "":
             return str(qc_row[col])
-        x = _num(_get(ds, var, i))
-        return fmt.format(x) if math.isfinite(x) else "n/a"
+        return format_value(_get(ds, var, i)) or "n/a"
 
     lines = [
-        ("SNR", q("snr", "snr") + "  (peak height / noise SD)"),
-        ("SNR LCModel", q("snr_lcmodel", "snr_lcmodel") + "  (peak height / 2 RMS residual)"),
+        ("SNR", q("snr", "snr") + "  (NAA peak height / noise SD)"),
+        ("SNR LCModel", q("snr_lcmodel", "snr_lcmodel") + "  (max of fit / 2 RMS residual)"),
         ("FWHM", "n/a" if q("fwhm_hz", "fwhm_hz") == "n/a" else
          f"{q('fwhm_ppm', 'fwhm_ppm')} ppm = {q('fwhm_hz', 'fwhm_hz')} Hz"),
-        ("Fit quality", q("fqn", "fqn") + "  (FQN, see docs/conventions.md)"),
+        ("Fit quality", q("fqn", "fqn") + "  (FQN: residual / noise variance)"),
     ]
     wf = q("water_fwhm_hz", "water_fwhm_hz")
     if water_refs or wf != "n/a":

@@ -359,7 +359,7 @@ def test_water_reference_fit_panel(tmp_path):
     ds["water_fwhm_hz"] = ("spectrum", [0.06 * 123.2])
     text = pdf_pages(render_report(ds, tmp_path / "r.pdf"))[0]
     assert "Water reference fit" in text
-    assert f"{0.06 * 123.2:.3g} Hz" in text
+    assert f"{0.06 * 123.2:.6g} Hz" in text  # formatted as qc.tsv (%.6g)
 
 
 def _visible_texts(fig):
