@@ -38,6 +38,11 @@ CASES = [
     ("PRESS TE 30, 7T (297.2 MHz), 4096 pts, 6000 Hz", "press",
      dict(te_ms=30, field_mhz=297.2, n_points=4096, bandwidth_hz=6000.0)),
 ]
+PTA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data")) / "rf_pulses" / \
+    "sampleRefocPulse.pta"
+if PTA.is_file():
+    CASES.append(("PRESS TE 30 (11/19), shaped refocusing (Mao 5.2 ms, 41 x 41 positions)",
+                  "press", dict(te_ms=30, te1_ms=11, te2_ms=19, refocusing_pulse=PTA)))
 
 
 def time_case(seq, kw, repeats):

@@ -92,7 +92,8 @@ def _rotation(n: int, angle_deg: float, phase_deg: float, mask: np.ndarray) -> n
 
 def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
                     te2_ms: float | None = None, tm_ms: float | None = None,
-                    edit_ppm: float | None = None, edit_bw_hz: float = 60.0) -> list[tuple]:
+                    edit_ppm: float | None = None, edit_bw_hz: float = 60.0,
+                    refocusing=None) -> list[tuple]:
     """The pulse sequence as events: ``("pulse", angle_deg, phase_deg, band)``,
     ``("delay", seconds)``, ``("filter", coherence_order)``.
 
@@ -108,6 +109,10 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
       the second refocusing pulse (this spacing of TE/2 refocuses J evolution of
       the inverted partners completely in the ON condition). ``edit_ppm=None``
       gives no editing pulses.
+
+    ``refocusing`` (PRESS only): ``(ShapedPulse, duration_s, carrier_ppm, n_positions)``
+    replaces the two ideal 180s by ``("shaped", ...)`` events: the pulse's one-spin
+    rotations averaged over slice positions, with crusher pathway selection.
     """
     seq = sequence.lower()
     te = float(te_ms) * 1e-3
@@ -115,6 +120,8 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
     ref = lambda: ("pulse", 180.0, 0.0, None)  # noqa: E731  180 about x
     if seq not in SEQUENCES:
         raise InputError(f"unknown sequence {sequence!r}; choose from {', '.join(SEQUENCES)}")
+    if refocusing is not None and seq != "press":
+        raise InputError("shaped refocusing pulses are implemented for press only")
     if seq == "pulse-acquire":
         return [exc]
     if te <= 0:
@@ -129,6 +136,10 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
         if te1 <= 0 or te2 <= 0 or abs(te1 + te2 - te) > 1e-6:
             raise InputError(f"TE1 + TE2 must equal TE with both positive "
                              f"(TE {te_ms}, TE1 {te1 * 1e3:g}, TE2 {te2 * 1e3:g} ms)")
+        if refocusing is not None:
+            r1, r2 = ("shaped", *refocusing, 1), ("shaped", *refocusing, -1)
+            return [exc, ("filter", -1), ("delay", te1 / 2), r1, ("delay", (te1 + te2) / 2), r2,
+                    ("delay", te2 / 2)]
         if seq == "press" or edit_ppm is None:
             return [exc, ("delay", te1 / 2), ref(), ("delay", (te1 + te2) / 2), ref(),
                     ("delay", te2 / 2)]
@@ -211,6 +222,8 @@ def simulate_group(group: SpinGroup, events, *, field_mhz: float,
                 rho = R @ rho @ R.conj().T
             elif ev[0] == "filter":
                 rho = np.where(np.isclose(coherence, ev[1]), rho, 0)
+            elif ev[0] == "shaped":
+                rho = _shaped_refocus(rho, ev, group.shifts_ppm[prot], field_mhz, coherence)
         rho_e = V.conj().T @ rho @ V
         det_e = V.conj().T @ fplus @ V
         a = rho_e * det_e.T                       # signal = sum a_rs exp(-i (E_r - E_s) t)
@@ -221,6 +234,23 @@ def simulate_group(group: SpinGroup, events, *, field_mhz: float,
         # Tr(Fx F+) = n 2**(n-2): scale so that each proton gives 1 at t = 0
         amps.append(2.0 ** (2 - n) * weight * group.scale * np.conj(a[keep]))
     return np.concatenate(freqs), np.concatenate(amps)
+
+
+def _shaped_refocus(rho, ev, shifts_ppm, field_mhz, coherence):
+    """Average of the crusher-selected ``R(x) rho R(x)^H`` over slice positions x."""
+    from .pulses import spinor_rotations
+    _, pulse, duration_s, carrier_ppm, n_pos, p_after = ev
+    span = 3.0                                            # +-1.5 slice thicknesses
+    x = -span / 2 + (np.arange(n_pos) + 0.5) * span / n_pos
+    bw = pulse.bandwidth_hz(duration_s)
+    offsets = (shifts_ppm[None, :] - carrier_ppm) * field_mhz + x[:, None] * bw
+    r = spinor_rotations(pulse, duration_s=duration_s, flip_deg=180.0, offsets_hz=offsets)
+    R = np.ones((n_pos, 1, 1), complex)
+    for k in range(r.shape[1]):
+        R = np.einsum("pij,pkl->pikjl", R, r[:, k]).reshape(n_pos, R.shape[1] * 2, -1)
+    out = R @ rho[None] @ np.conj(np.swapaxes(R, 1, 2))
+    keep = np.isclose(coherence, p_after)
+    return np.where(keep, out, 0).sum(axis=0) * (span / n_pos)
 
 
 def lines_to_fid(freqs_hz, amps, *, n_points: int, dwelltime_s: float,
@@ -245,7 +275,8 @@ def lines_to_fid(freqs_hz, amps, *, n_points: int, dwelltime_s: float,
 def _global_phase(events, field_mhz, centre_ppm) -> complex:
     """Echo-top amplitude of one on-resonance proton (hard pulses only)."""
     ref = SpinGroup(np.array([centre_ppm]), ("1H",), np.zeros((1, 1)))
-    hard = [e for e in events if not (e[0] == "pulse" and e[3] is not None)]
+    hard = [("pulse", 180.0, 0.0, None) if e[0] == "shaped" else e for e in events
+            if not (e[0] == "pulse" and e[3] is not None)]
     _, a = simulate_group(ref, hard, field_mhz=field_mhz, centre_ppm=centre_ppm)
     return complex(a.sum())
 
@@ -290,7 +321,8 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
                    macromolecules=None, reference_ppm: float | None = None,
                    reference_protons: float = 1.0, hetero: str = "couple",
                    centre_ppm: float = axes.WATER_PPM, progress: bool = False,
-                   spin_library=None) -> Basis:
+                   spin_library=None, refocusing_pulse=None, refocusing_ms: float = 5.2,
+                   pulse_carrier_ppm: float = 3.0, n_positions: int = 41) -> Basis:
     """Simulate a basis set with ideal pulses.
 
     Parameters
@@ -313,6 +345,12 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         metabolite FID, as in LCModel-style basis sets.
     hetero : {'couple', 'drop'}
         Keep heteronuclear (31P/14N) couplings (exact) or ignore them.
+    refocusing_pulse : str, Path or ShapedPulse, optional
+        PRESS only: shaped refocusing pulses (Siemens ``.pta``) of ``refocusing_ms``
+        with the carrier at ``pulse_carrier_ppm``, averaged over ``n_positions``
+        slice positions (+-1.5 slice thicknesses) in each refocusing direction;
+        amplitudes stay relative to ideal pulses (a perfect rectangular profile
+        gives 1 per proton). See mrsquant.basis.pulses.
 
     Returns
     -------
@@ -337,6 +375,11 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     if edit_state not in ("on", "off", "diff"):
         raise InputError(f"edit_state must be on, off or diff, got {edit_state!r}")
     kw = dict(te_ms=te_ms, te1_ms=te1_ms, te2_ms=te2_ms, tm_ms=tm_ms, edit_bw_hz=edit_bw_hz)
+    if refocusing_pulse is not None:
+        from .pulses import ShapedPulse, read_pta
+        pulse = refocusing_pulse if isinstance(refocusing_pulse, ShapedPulse) \
+            else read_pta(refocusing_pulse)
+        kw["refocusing"] = (pulse, refocusing_ms * 1e-3, pulse_carrier_ppm, int(n_positions))
     if seq == "mega-press":
         variants = {"on": sequence_events(seq, edit_ppm=edit_ppm, **kw),
                     "off": sequence_events(seq, edit_ppm=edit_off_ppm, **kw)}
@@ -390,6 +433,10 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
             "edit_bw_hz": edit_bw_hz if seq == "mega-press" else None,
             "edit_state": edit_state if seq == "mega-press" else None,
             "lw_hz": lw_hz, "reference_ppm": reference_ppm, "hetero": hetero,
+            "refocusing_pulse": None if refocusing_pulse is None else {
+                "pulse": str(getattr(refocusing_pulse, "name", refocusing_pulse)),
+                "duration_ms": refocusing_ms, "carrier_ppm": pulse_carrier_ppm,
+                "n_positions": n_positions},
             "normalisation": "FID(t=0) of one uncoupled proton = 1",
             "n_protons": dict(zip(out_names, protons))}
     return Basis(fids=np.array(fids), names=tuple(out_names), dwelltime_s=dwell,

@@ -38,6 +38,13 @@ def add_subparser(sub) -> None:
     s.add_argument("--lw", type=float, default=0.0, metavar="HZ", help="Lorentzian broadening")
     s.add_argument("--reference-ppm", type=float, metavar="P",
                    help="add a 1-proton singlet at this shift (e.g. 0) to every metabolite")
+    s.add_argument("--refocusing-pulse", metavar="PTA",
+                   help="PRESS only: shaped refocusing pulses (Siemens .pta) with slice "
+                        "profiles and chemical-shift displacement instead of ideal 180s")
+    s.add_argument("--refocusing-ms", type=float, default=5.2, metavar="MS",
+                   help="duration of the shaped refocusing pulse (default 5.2 ms)")
+    s.add_argument("--pulse-carrier-ppm", type=float, default=3.0, metavar="P",
+                   help="carrier of the shaped pulses (default 3.0 ppm)")
     s.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="*.BASIS writes LCModel, anything else an mrsquant basis folder")
     s.set_defaults(func=run_simulate)
@@ -94,7 +101,8 @@ def run_simulate(args) -> int:
             metabolites=mets, edit_ppm=args.edit_ppm, edit_off_ppm=args.edit_off_ppm,
             edit_bw_hz=args.edit_bw, edit_state=state, lw_hz=args.lw,
             macromolecules=True if args.mm else None, reference_ppm=args.reference_ppm,
-            progress=True)
+            refocusing_pulse=args.refocusing_pulse, refocusing_ms=args.refocusing_ms,
+            pulse_carrier_ppm=args.pulse_carrier_ppm, progress=True)
         target = _suffixed(out, state) if len(states) > 1 else out
         basis.provenance["command"] = "mrsquant basis simulate " + " ".join(
             f"{k} {v}" for k, v in _cli_echo(args).items())
@@ -105,7 +113,7 @@ def run_simulate(args) -> int:
 
 def _cli_echo(args) -> dict:
     keys = ("sequence", "te", "te1", "te2", "tm", "field_mhz", "points", "bandwidth",
-            "metabolites", "edit_ppm", "edit_state", "lw", "reference_ppm")
+            "metabolites", "edit_ppm", "edit_state", "lw", "reference_ppm", "refocusing_pulse")
     return {f"--{k.replace('_', '-')}": getattr(args, k) for k in keys
             if getattr(args, k, None) is not None}
 

@@ -44,3 +44,16 @@ def test_errors_are_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("mrsquant basis: error:") == 3
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_shaped_refocusing_option(tmp_path, shared_data):
+    pta = shared_data / "rf_pulses" / "sampleRefocPulse.pta"
+    rc = main(["basis", "simulate", "--sequence", "press", "--te", "30", "--field-mhz", "123.2",
+               "--points", "256", "--metabolites", "Cr", "--refocusing-pulse", str(pta),
+               "-o", str(tmp_path / "shaped")])
+    assert rc == 0
+    b = load_basis(tmp_path / "shaped")
+    assert 0.8 < abs(b.fids[0, 0]) / 6.0 < 1.0          # slice-profile loss, singlets only
+    assert b.provenance["refocusing_pulse"]["duration_ms"] == 5.2
+    assert main(["basis", "simulate", "--sequence", "steam", "--te", "20", "--field-mhz", "123.2",
+                 "--refocusing-pulse", str(pta), "-o", str(tmp_path / "bad")]) == 2
