@@ -50,8 +50,8 @@ def test_hlsvd_recovers_known_lines():
     np.testing.assert_allclose(np.abs(a[big][order]), [2.0, 1.0], rtol=1e-3)
 
 
-def test_residual_water_removed_below_one_percent(dataset1):
-    metab = dataset1 - remove_water(sim.spectra_of(dataset1))[1]["removed"]   # dataset1 without its own water
+def test_residual_water_removed_below_one_percent(shared_data):
+    metab = sim.challenge_fid(shared_data)        # noiseless challenge-basis spectrum, no water
     water = (_lorentzian(4.65, 7.0, amp=1.0, phase=0.7) + _lorentzian(4.72, 12.0, amp=0.4, phase=-0.3))
     ppm = axes.ppm_axis(2048, sim.DWELL_S, sim.F0_MHZ)
     naa = np.abs(axes.to_spectrum(metab))[axes.ppm_window(ppm, (1.9, 2.1))].max()
@@ -62,7 +62,8 @@ def test_residual_water_removed_below_one_percent(dataset1):
     height = np.abs(axes.to_spectrum(water))[win].max()
     left = np.abs(axes.to_spectrum(out.data - metab))[win].max()
     assert left < 0.01 * height, left / height
-    # metabolites below 4.2 ppm untouched (< 1 % of NAA)
-    low = axes.ppm_window(ppm, (0.5, 4.0))
+    # metabolites in the usual fit range untouched (< 1 % of NAA); lines inside 4.2-5.2 ppm
+    # (NAA 4.38, GSH 4.56...) go with the water by design, and their tails reach ~4 ppm
+    low = axes.ppm_window(ppm, (0.5, 3.85))
     assert np.abs(axes.to_spectrum(out.data - metab))[low].max() < 0.01 * naa
     assert out.meta["ProcessingApplied"][-1]["Method"] == "Nuisance peak removal"
