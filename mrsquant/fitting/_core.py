@@ -92,22 +92,31 @@ def difference_penalty(k: int, order: int = 2) -> np.ndarray:
 # model pieces
 # ---------------------------------------------------------------------------
 def modulation(design: Design, theta: np.ndarray) -> np.ndarray:
-    """Time-domain shift/broadening of every basis spectrum, ``(N, M, P)`` complex64.
-
-    Computed per group ``(N, G, P)`` and broadcast, unless per-metabolite
-    shifts are on.
-    """
+    """Time-domain shift/broadening per group ``(N, G, P)``, or per basis
+    spectrum ``(N, M, P)`` when per-metabolite shifts are on; complex64."""
     sd, sl, ss = design.slices()
-    t = design.t
+    t = design.t.astype(np.float32)
     d, l, s = theta[:, sd], theta[:, sl], theta[:, ss]
     if design.metabolite_shifts:
         g = design.groups
         d = d[:, g] + theta[:, design.shift_slice]
         l, s = l[:, g], s[:, g]
-        return np.exp((-TWO_PI * 1j * d[..., None] - np.pi * l[..., None]) * t
-                      - s[..., None] * t * t).astype(np.complex64)
-    h = np.exp((-TWO_PI * 1j * d[..., None] - np.pi * l[..., None]) * t - s[..., None] * t * t)
-    return h.astype(np.complex64)[:, design.groups, :]
+    # real arithmetic in float32 is ~3x faster than a complex exp
+    d, l, s = (v[..., None].astype(np.float32) for v in (d, l, s))
+    mag = np.exp(-np.pi * l * t - s * (t * t))
+    ph = np.float32(-TWO_PI) * d * t
+    out = np.empty(mag.shape, np.complex64)
+    out.real = mag * np.cos(ph)
+    out.imag = mag * np.sin(ph)
+    return out
+
+
+def modulated_fids(design: Design, theta: np.ndarray) -> np.ndarray:
+    """Basis FIDs times their group's modulation, ``(N, M, P)`` complex64."""
+    h = modulation(design, theta)
+    if design.metabolite_shifts:
+        return design.basis_t[None, :, :] * h
+    return design.basis_t[None, :, :] * h[:, design.groups, :]
 
 
 def _window_fft(x: np.ndarray, design: Design) -> np.ndarray:
@@ -121,7 +130,7 @@ def phase_factor(design: Design, theta: np.ndarray) -> np.ndarray:
 
 def metabolite_columns(design: Design, theta: np.ndarray):
     """Phased basis spectra at the window ``(N, W, M)`` and the modulated FIDs ``(N, M, P)``."""
-    x = design.basis_t[None, :, :] * modulation(design, theta)
+    x = modulated_fids(design, theta)
     cols = _window_fft(x, design)                       # (N, M, W)
     cols *= phase_factor(design, theta)[:, None, :]
     return np.swapaxes(cols, 1, 2), x
