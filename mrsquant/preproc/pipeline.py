@@ -27,8 +27,9 @@ class PreprocessRecord:
     steps : list of dict
         The NIfTI-MRS ``ProcessingApplied`` entries added (also in ``after.meta``).
     transients : pandas.DataFrame
-        One row per transient: ``dyn`` (and ``edit``), ``freq_shift_hz``,
-        ``phase_deg`` (offsets removed by alignment, relative to the template),
+        One row per transient: ``dyn`` (and ``edit``, indexed in the output's
+        order, 0 = OFF), ``freq_shift_hz``, ``phase_deg`` (offsets removed by
+        alignment, including the sub-spectra alignment, relative to the template),
         ``rejected``, ``weight``, ``z_score``. Empty without a ``dyn`` axis.
     before : Spectra or None
         Plain unweighted mean over transients after coil combination and ECC,
