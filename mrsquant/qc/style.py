@@ -25,7 +25,7 @@ RC = {
     "legend.fontsize": 7,
     "axes.linewidth": 0.6,
     "lines.linewidth": 0.8,
-    "pdf.fonttype": 42,
+    "pdf.fonttype": 3,  # Type 3 subsets: 2-3x faster to write than Type 42, text still extractable
     "pdf.compression": 6,
     "path.simplify": True,
 }
