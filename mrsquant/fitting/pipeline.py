@@ -45,26 +45,25 @@ def find_water_partner(path: Path) -> Spectra | None:
 
 
 def prepare(spectra: Spectra, water: Spectra | None):
-    """Reduce a multi-transient/coil acquisition to one spectrum (preprocessing pipeline)."""
+    """Reduce a multi-transient/coil acquisition to one spectrum (preprocessing pipeline).
+
+    Returns ``(spectrum, preprocessing entry for the report, water reference)``;
+    the water reference comes back combined with the data's coil weights and
+    eddy-current corrected when the pipeline ran.
+    """
     extra = [d for d in spectra.dims if d not in ("x", "y", "z")]
     if not extra:
-        return spectra, []
-    try:
-        from ..preproc import preprocess
-    except ImportError:  # pragma: no cover - preprocessing always ships
-        preprocess = None
-    if preprocess is not None:
-        out = preprocess(spectra, water=water)
-        processed, record = (out if isinstance(out, tuple) else (out, {}))
-        rec = processed.meta.get("ProcessingApplied", [])
-        return processed, rec
-    for d in extra:
-        spectra = spectra.mean(d)
-    return spectra, [{"Method": "average", "Details": f"mean over {extra}"}]
+        return spectra, [], water
+    from ..preproc import preprocess
+    from ..qc.report import preprocessing_entry
+
+    processed, record = preprocess(spectra, water=water)
+    water_out = record.water if record.water is not None else water
+    return processed, preprocessing_entry(record), water_out
 
 
 def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=False,
-              progress=True, preprocess=True, **model_options) -> dict:
+              progress=True, preprocess=True, scheduler=None, client=None, **model_options) -> dict:
     """Fit files and write concentrations.tsv, qc.tsv, fit.nc (and report.pdf).
 
     Returns ``{"result": FitResult or None, "failed": {name: reason}, "outdir": Path}``.
@@ -91,7 +90,7 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             s = load(path)
             w = load(waters[0 if len(waters) == 1 else i]) if waters else find_water_partner(path)
             if preprocess:
-                s, rec = prepare(s, w)
+                s, rec, w = prepare(s, w)
             else:
                 rec = []
             if s.data.ndim > 1 and not set(s.dims) <= {"x", "y", "z"}:
@@ -127,7 +126,12 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             bar.update(n_done - _done[0])
             _done[0] = n_done
         try:
-            res = model.fit(batch, names=names, progress=tick)
+            if scheduler is not None or client is not None:
+                from .distributed import fit_distributed
+                res = fit_distributed(model, batch, client=client, scheduler=scheduler, names=names,
+                                      progress=tick)
+            else:
+                res = model.fit(batch, names=names, progress=tick)
         except MRSQuantError as exc:
             for n in names:
                 failed[n] = str(exc)
@@ -152,6 +156,8 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
                                     for i in range(len(items))]
         results.append(res)
     bar.close()
+    if not results:
+        raise MRSQuantError("nothing could be fitted: " + "; ".join(sorted(set(failed.values())))[:300])
     return write_outputs(results, failed, order, outdir, report=report)
 
 
