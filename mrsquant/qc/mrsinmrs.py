@@ -202,7 +202,8 @@ def checklist(ds, *, preprocessing=None):
     trig = _collect(headers, "SequenceTriggered")
 
     opts = _json(a.get("model_options"), {})
-    opt_text = ", ".join(f"{k}={v}" for k, v in opts.items()) if isinstance(opts, dict) else str(opts)
+    opt_text = (", ".join(f"{k}={v}" for k, v in opts.items() if k != "ppm_range")
+                if isinstance(opts, dict) else str(opts))
     steps = []
     for p in pre:
         for s in p["steps"]:

@@ -709,7 +709,8 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
     fig.text(0.05, 0.975, f"mrsquant QC report \u2013 {name}", fontsize=13, fontweight="bold",
              va="top")
     fig.text(0.05, 0.952, "Status:", fontsize=9, fontweight="bold", va="top")
-    fig.text(0.115, 0.952, ("FIT FAILED \u2013 " + _shorten(status, 70)) if failed else _shorten(status, 85),
+    head = status if len(status) <= 80 else status[:77] + "..."
+    fig.text(0.115, 0.952, ("FIT FAILED \u2013 " + head[:67]) if failed else head,
              fontsize=9, fontweight="bold", va="top", color=style.STATUS_COLOURS[
                  "failed" if failed else kind])
     src = _input_for(name, i, inputs, ds.sizes["spectrum"])
