@@ -709,8 +709,9 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
     fig.text(0.05, 0.975, f"mrsquant QC report \u2013 {name}", fontsize=13, fontweight="bold",
              va="top")
     fig.text(0.05, 0.952, "Status:", fontsize=9, fontweight="bold", va="top")
-    head = status if len(status) <= 80 else status[:77] + "..."
-    fig.text(0.115, 0.952, ("FIT FAILED \u2013 " + head[:67]) if failed else head,
+    width = 67 if failed else 80
+    head = status if len(status) <= width else status[: width - 3] + "..."
+    fig.text(0.115, 0.952, ("FIT FAILED \u2013 " + head) if failed else head,
              fontsize=9, fontweight="bold", va="top", color=style.STATUS_COLOURS[
                  "failed" if failed else kind])
     src = _input_for(name, i, inputs, ds.sizes["spectrum"])
