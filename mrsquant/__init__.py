@@ -16,3 +16,6 @@ from .io import load, save  # noqa: E402,F401
 from .preproc import preprocess  # noqa: E402,F401
 from .basis import Basis, simulate_basis  # noqa: E402,F401
 from .basis.io import load_basis, save_basis  # noqa: E402,F401
+from .fitting import FitModel, FitResult, open_fit  # noqa: E402,F401
+from .fitting.pipeline import fit_files  # noqa: E402,F401
+from .quant import load_quant_config, fit_water, water_scaled  # noqa: E402,F401
