@@ -460,7 +460,8 @@ def _components_panel(ax, ppm, i, ds, failed):
         off = -rank * step
         colour = metabolite_colour(names[k])
         ax.plot(x, comp[k] + off, color=colour, lw=0.8)
-        ax.text(0.195, off, " " + names[k], color=colour, fontsize=fs, va="center", ha="left",
+        ax.text(0.195, off, " " + names[k], color=style.label_colour(names[k]), fontsize=fs,
+                va="center", ha="left",
                 fontweight="bold", clip_on=False)
     upper = max(np.nanmax(comp[k]) - rank * step for rank, k in enumerate(keep))
     ax.set_ylim(-(len(keep) - 1) * step - 0.4 * step, upper + 0.3 * step)

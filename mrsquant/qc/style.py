@@ -66,6 +66,16 @@ def metabolite_colour(name: str) -> str:
     return _FALLBACK[zlib.crc32(name.encode()) % len(_FALLBACK)]
 
 
+def label_colour(name: str) -> str:
+    """A darker shade of the metabolite colour, legible as text on white."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    r, g, b = to_rgb(metabolite_colour(name))
+    lum = 0.299 * r + 0.587 * g + 0.114 * b
+    k = min(1.0, 0.45 / lum) if lum > 0.45 else 1.0
+    return to_hex((r * k, g * k, b * k))
+
+
 #: metabolites judged on relative CRLB (flagged above ``CRLB_LIMIT_PERCENT``)
 MAIN_METABOLITES = ("NAA", "tNAA", "tCr", "tCho", "Glu", "Glx", "mI")
 #: default relative CRLB limit for the main metabolites, percent
