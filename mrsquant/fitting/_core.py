@@ -111,12 +111,20 @@ def modulation(design: Design, theta: np.ndarray) -> np.ndarray:
     return out
 
 
-def modulated_fids(design: Design, theta: np.ndarray) -> np.ndarray:
-    """Basis FIDs times their group's modulation, ``(N, M, P)`` complex64."""
-    h = modulation(design, theta)
+def group_slices(design: Design) -> list[slice]:
+    """Contiguous basis ranges of the groups (FitModel sorts the basis by group)."""
+    edges = np.searchsorted(design.groups, np.arange(design.n_groups + 1))
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def modulated_fids(design: Design, h: np.ndarray) -> np.ndarray:
+    """Basis FIDs times their modulation ``h`` (from :func:`modulation`), ``(N, M, P)`` complex64."""
     if design.metabolite_shifts:
         return design.basis_t[None, :, :] * h
-    return design.basis_t[None, :, :] * h[:, design.groups, :]
+    x = np.empty((h.shape[0],) + design.basis_t.shape, np.complex64)
+    for g, sl in enumerate(group_slices(design)):  # 1-3 groups, not spectra
+        np.multiply(design.basis_t[None, sl, :], h[:, g:g + 1, :], out=x[:, sl, :])
+    return x
 
 
 def _window_fft(x: np.ndarray, design: Design) -> np.ndarray:
@@ -129,11 +137,11 @@ def phase_factor(design: Design, theta: np.ndarray) -> np.ndarray:
 
 
 def metabolite_columns(design: Design, theta: np.ndarray):
-    """Phased basis spectra at the window ``(N, W, M)`` and the modulated FIDs ``(N, M, P)``."""
-    x = modulated_fids(design, theta)
-    cols = _window_fft(x, design)                       # (N, M, W)
+    """Phased basis spectra at the window ``(N, W, M)`` and the modulation ``h``."""
+    h = modulation(design, theta)
+    cols = _window_fft(modulated_fids(design, h), design)      # (N, M, W)
     cols *= phase_factor(design, theta)[:, None, :]
-    return np.swapaxes(cols, 1, 2), x
+    return np.swapaxes(cols, 1, 2), h
 
 
 def _gram(a: np.ndarray) -> np.ndarray:
@@ -197,42 +205,48 @@ def _masked_solve(h: np.ndarray, b: np.ndarray, free: np.ndarray) -> np.ndarray:
     return np.linalg.solve(hm, (b * fm)[..., None])[..., 0]
 
 
-def nnls_normal(h: np.ndarray, b: np.ndarray, m: int, max_iter: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nnls_normal(h: np.ndarray, b: np.ndarray, m: int, max_iter: int | None = None,
+                free0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Minimise ``x'hx/2 - b'x`` with ``x[:m] >= 0`` (batched active set).
 
     Returns the solution ``(N, C)`` and the boolean free set ``(N, C)``.
-    Lawson-Hanson in the normal-equation form, run on all spectra at once;
-    spectra that have converged simply stop changing.
+    Lawson-Hanson in the normal-equation form, run on all spectra at once:
+    each round re-solves only the spectra whose active set changed, and a
+    spectrum leaves the loop when no constrained variable wants to enter.
+    ``free0`` warm-starts the free set (e.g. from the previous LM step).
     """
     n, c = b.shape
-    free = np.ones((n, c), bool)
+    free = np.ones((n, c), bool) if free0 is None else free0.copy()
     x = _masked_solve(h, b, free)
-    max_iter = max_iter or 3 * m + 5
-    for _ in range(max_iter):
-        neg = (x[:, :m] < 0) & free[:, :m]
-        if neg.any():
+    blocked = np.zeros((n, m), bool)
+    todo = np.arange(n)
+    tol = 1e-10 * np.maximum(np.abs(b[:, :m]).max(axis=1), 1e-300)
+    for _ in range(max_iter or 3 * m + 5):
+        if todo.size == 0:
+            break
+        neg = (x[todo, :m] < 0) & free[todo, :m]
+        has_neg = neg.any(axis=1)
+        if has_neg.any():
             # drop the most negative amplitude of every spectrum that has one
-            rows = np.nonzero(neg.any(axis=1))[0]
-            worst = np.argmin(np.where(neg[rows], x[rows, :m], np.inf), axis=1)
+            rows = todo[has_neg]
+            worst = np.argmin(np.where(neg[has_neg], x[rows, :m], np.inf), axis=1)
             free[rows, worst] = False
-            x = _masked_solve(h, b, free)
+            x[rows] = _masked_solve(h[rows], b[rows], free[rows])
             continue
-        grad = b - _mv(h, x)
-        cand = (~free[:, :m]) & (grad[:, :m] > 1e-10 * np.maximum(np.abs(b[:, :m]).max(axis=1, keepdims=True), 1e-300))
-        if not cand.any():
+        grad = b[todo, :m] - _mv(h[todo], x[todo])[:, :m]
+        cand = ~free[todo, :m] & ~blocked[todo] & (grad > tol[todo, None])
+        has = cand.any(axis=1)
+        todo, cand, grad = todo[has], cand[has], grad[has]
+        if todo.size == 0:
             break
-        rows = np.nonzero(cand.any(axis=1))[0]
-        best = np.argmax(np.where(cand[rows], grad[rows, :m], -np.inf), axis=1)
-        trial_free = free.copy()
-        trial_free[rows, best] = True
-        x_trial = _masked_solve(h, b, trial_free)
-        # accept the addition only where the new variable comes out positive
-        ok = x_trial[rows, best] > 0
-        if not ok.any():
-            break
-        acc = rows[ok]
-        free[acc, best[ok]] = True
-        x[acc] = x_trial[acc]
+        best = np.argmax(np.where(cand, grad, -np.inf), axis=1)
+        trial = free[todo].copy()
+        trial[np.arange(todo.size), best] = True
+        xt = _masked_solve(h[todo], b[todo], trial)
+        ok = xt[np.arange(todo.size), best] > 0   # accept an entering variable only if positive
+        free[todo[ok], best[ok]] = True
+        x[todo[ok]] = xt[ok]
+        blocked[todo[~ok], best[~ok]] = True
     x[:, :m] = np.where(free[:, :m], np.maximum(x[:, :m], 0.0), 0.0)
     return x, free
 
@@ -246,22 +260,25 @@ class Evaluation:
     x: np.ndarray           # (N, M+2K) linear unknowns
     free: np.ndarray        # (N, M+2K)
     cols: np.ndarray        # (N, W, M) phased metabolite columns
-    fids: np.ndarray        # (N, M, P) modulated basis FIDs (unphased)
+    h: np.ndarray           # (N, G, P) or (N, M, P) time-domain modulation
     dmat: np.ndarray        # (N, 2W, M+2K)
     hmat: np.ndarray        # (N, C, C) normal matrix incl. penalty
     resid: np.ndarray       # (N, 2W) real-stacked residual
 
 
 def evaluate(design: Design, y: np.ndarray, theta: np.ndarray, lam: np.ndarray,
-             kappa: np.ndarray | None = None) -> Evaluation:
-    """Linear (amplitude + baseline) solve at fixed ``theta``."""
+             kappa: np.ndarray | None = None, free0: np.ndarray | None = None) -> Evaluation:
+    """Linear (amplitude + baseline) solve at fixed ``theta``.
+
+    ``free0``: a starting active set for the non-negative solve (warm start).
+    """
     m = design.n_basis
-    cols, fids = metabolite_columns(design, theta)
+    cols, h = metabolite_columns(design, theta)
     dmat = linear_design(design, cols)
     yr = _real_stack(y[..., None])[..., 0]
     hmat = _gram(dmat) + penalty_matrix(design, lam, m, kappa)
     b = _tmv(dmat, yr)
-    x, free = nnls_normal(hmat, b, m)
+    x, free = nnls_normal(hmat, b, m, free0=free0)
     resid = yr - _mv(dmat, x)
     k = design.penalty.shape[0]
     cre, cim = x[:, m:m + k], x[:, m + k:]
@@ -271,7 +288,7 @@ def evaluate(design: Design, y: np.ndarray, theta: np.ndarray, lam: np.ndarray,
         a = x[:, :m]
         pen = pen + kappa * np.einsum("ni,ij,nj->n", a, design.amp_prior, a)
     cost = np.sum(resid * resid, axis=1) + pen
-    return Evaluation(cost, x, free, cols, fids, dmat, hmat, resid)
+    return Evaluation(cost, x, free, cols, h, dmat, hmat, resid)
 
 
 def theta_jacobian(design: Design, theta: np.ndarray, ev: Evaluation) -> np.ndarray:
@@ -284,12 +301,17 @@ def theta_jacobian(design: Design, theta: np.ndarray, ev: Evaluation) -> np.ndar
     jac[:, :, 0] = 1j * metab
     jac[:, :, 1] = 1j * (design.ppm_w - design.ppm_ref) * metab
     # group sums in the time domain, then one FFT per group and parameter
-    onehot = (design.groups[None, :] == np.arange(g)[:, None]).astype(np.complex64)  # (G, M)
-    sums = (onehot[None, :, :] * a.astype(np.complex64)[:, None, :]) @ ev.fids     # (N, G, P)
+    # the modulation is common to a group: sum_m a_m b_m h_g = h_g (sum_m a_m b_m)
+    a32 = a.astype(np.complex64)
+    if design.metabolite_shifts:
+        per = a32[:, :, None] * design.basis_t[None, :, :] * ev.h                    # (N, M, P)
+        sums = np.stack([per[:, design.groups == k].sum(axis=1) for k in range(g)], axis=1)
+    else:
+        sums = np.stack([a32[:, sl] @ design.basis_t[sl] for sl in group_slices(design)], axis=1) * ev.h
     t = design.t.astype(np.float32)
     stack = np.concatenate([(-TWO_PI * 1j) * t * sums, -np.pi * t * sums, -(t * t) * sums], axis=1)
     if design.metabolite_shifts:
-        stack = np.concatenate([stack, (-TWO_PI * 1j) * t * (a.astype(np.complex64)[:, :, None] * ev.fids)], axis=1)
+        stack = np.concatenate([stack, (-TWO_PI * 1j) * t * per], axis=1)
     spec = _window_fft(stack, design) * phase_factor(design, theta)[:, None, :]     # (N, 3G [+M], W)
     jac[:, :, 2:] = np.swapaxes(spec, 1, 2)
     return _real_stack(jac)
@@ -352,7 +374,8 @@ def levenberg_marquardt(design: Design, y: np.ndarray, theta0: np.ndarray, lam: 
         damped = damped * keep[:, :, None] * keep[:, None, :] + (1.0 - keep)[:, :, None] * eye
         step = np.linalg.solve(damped, (grad * keep)[..., None])[..., 0]
         trial = np.clip(th + step, design.lower, design.upper)
-        ev_t = evaluate(design, y[idx], trial, lam[idx], None if kappa is None else kappa[idx])
+        ev_t = evaluate(design, y[idx], trial, lam[idx], None if kappa is None else kappa[idx],
+                        free0=sub.free)
         cost_t = ev_t.cost + prior_cost(design, trial, nv)
         better = cost_t < cost[idx]
         gain = np.where(better, (cost[idx] - cost_t) / nv, 0.0)
@@ -367,7 +390,7 @@ def levenberg_marquardt(design: Design, y: np.ndarray, theta0: np.ndarray, lam: 
     return theta, ev, n_iter
 
 
-_FIELDS = ("cost", "x", "free", "cols", "fids", "dmat", "hmat", "resid")
+_FIELDS = ("cost", "x", "free", "cols", "h", "dmat", "hmat", "resid")
 
 
 def _take(ev: Evaluation, idx: np.ndarray) -> Evaluation:

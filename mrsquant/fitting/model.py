@@ -47,6 +47,7 @@ class FitOptions:
     max_shift_ppm: float = 0.25
     max_lw_hz: float = 40.0
     max_iter: int = 40
+    warmup_iter: int = 6                  # iterations before the baseline stiffness is chosen
     chunk_size: int = 256
     phase1: bool = True
     phase1_sd_deg_per_ppm: float = 10.0
@@ -80,9 +81,12 @@ class FitModel:
     """
 
     def __init__(self, basis: Basis, **options):
-        self.basis = basis
+        # metabolites first, then macromolecules, then lipids: groups are contiguous in the core
+        groups = default_groups(basis.names)
+        order = np.argsort(groups, kind="stable")
+        self.basis = basis.select([basis.names[i] for i in order])
         self.options = FitOptions(**options)
-        self.groups = default_groups(basis.names)
+        self.groups = groups[order]
         self.group_names = tuple(GROUP_NAMES[g] for g in np.unique(
             [2 if is_lipid(n) else 1 if is_macromolecule(n) else 0 for n in basis.names]))
         self._designs: dict = {}
@@ -353,12 +357,15 @@ def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis
         lam = np.full(n, 1e2 * unit)
     theta0 = _initial_theta(design, y, lam, options, f0)
     kappa = _prior_weight(design, y, theta0, lam, noise_var)
+    # a few iterations at the default stiffness bring the lineshape close; then the
+    # stiffness is chosen and the fit runs to convergence
+    warm = options.warmup_iter if options.baseline_stiffness is None and unit > 0 else options.max_iter
     theta, ev, n_iter = _core.levenberg_marquardt(design, y, theta0, lam, noise_var, kappa=kappa,
-                                                  max_iter=options.max_iter)
+                                                  max_iter=warm)
     if options.baseline_stiffness is None and unit > 0:
         lam = choose_stiffness(design, y, theta, noise_var, kappa)
         theta, ev, n_iter2 = _core.levenberg_marquardt(design, y, theta, lam, noise_var, kappa=kappa,
-                                                       max_iter=max(10, options.max_iter // 3))
+                                                       max_iter=options.max_iter)
         n_iter += n_iter2
     cov = _core.covariance(design, theta, ev, lam, noise_var, kappa)
     m = design.n_basis
@@ -383,20 +390,19 @@ def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis
         "baseline": baseline * unphase,
         "components": np.swapaxes(components * unphase[:, :, None], 1, 2),   # (N, M, W)
         "fit": (components.sum(axis=2) + baseline) * unphase,
-        "fwhm_hz": _reference_fwhm(design, ev.fids, basis_names),
+        "fwhm_hz": _reference_fwhm(design, ev.h, basis_names),
         "n_iter": n_iter,
     }
 
 
-def _reference_fwhm(design, model_fids, basis_names) -> np.ndarray:
+def _reference_fwhm(design, h, basis_names) -> np.ndarray:
     """FWHM (Hz) of the fitted reference singlet (NAA, else Cr...) as it appears in the data."""
     from ..qc.metrics import reference_singlet, singlet_fwhm_hz
 
     ref = reference_singlet(basis_names)
     if ref is None:
-        return np.full(model_fids.shape[0], np.nan)
+        return np.full(h.shape[0], np.nan)
     i = list(basis_names).index(ref[0])
-    dt = design.t[1] - design.t[0]
-    shift_ppm = 0.0
-    return singlet_fwhm_hz(model_fids[:, i, :].astype(np.complex128), dt, design.f0_mhz,
-                           design.centre_ppm, ref[1] + shift_ppm)
+    k = i if design.metabolite_shifts else design.groups[i]
+    fid = design.basis_t[i][None, :].astype(np.complex128) * h[:, k, :]
+    return singlet_fwhm_hz(fid, design.t[1] - design.t[0], design.f0_mhz, design.centre_ppm, ref[1])
