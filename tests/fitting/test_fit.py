@@ -50,10 +50,9 @@ def test_noiseless_recovery(basis):
     amps = truth_amplitudes(basis)
     s = simulate(basis, amps)
     r = FitModel(basis, baseline_stiffness=1e3).fit(s)
-    est = r.amplitude[0]
     for name in ("NAA", "Cr", "PCr", "Glu", "mI", "GPC", "Mac"):
-        i = basis.names.index(name)
-        assert est[i] == pytest.approx(amps[i], rel=0.02), name
+        est = r.get(name)[0]
+        assert est == pytest.approx(amps[basis.names.index(name)], rel=0.02), name
     theta = r.theta[0]
     assert np.rad2deg(theta[0]) == pytest.approx(20.0, abs=1.0)
     assert theta[2] == pytest.approx(1.5, abs=0.1)         # metabolite shift (Hz)
