@@ -128,8 +128,15 @@ def modulated_fids(design: Design, h: np.ndarray) -> np.ndarray:
 
 
 def _window_fft(x: np.ndarray, design: Design) -> np.ndarray:
-    """FFT along the last axis, keeping the window points: ``(..., W)`` complex128."""
-    return sfft.fft(x, axis=-1, workers=-1)[..., design.fft_idx].astype(np.complex128)
+    """FFT along the last axis, keeping the window points: ``(..., W)`` complex128.
+
+    ``x`` is a temporary and may be overwritten.
+    """
+    spec = sfft.fft(x, axis=-1, workers=-1, overwrite_x=True)
+    idx = design.fft_idx
+    if idx[-1] - idx[0] == idx.size - 1:        # contiguous window (it does not straddle the centre)
+        return spec[..., idx[0]:idx[-1] + 1].astype(np.complex128)
+    return spec[..., idx].astype(np.complex128)
 
 
 def phase_factor(design: Design, theta: np.ndarray) -> np.ndarray:

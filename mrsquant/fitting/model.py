@@ -48,7 +48,7 @@ class FitOptions:
     max_lw_hz: float = 40.0
     max_iter: int = 40
     warmup_iter: int = 6                  # iterations before the baseline stiffness is chosen
-    chunk_size: int = 256
+    chunk_size: int = 32                  # spectra per batched call: small chunks stay in cache
     phase1: bool = True
     phase1_sd_deg_per_ppm: float = 10.0
     metabolite_shifts: bool = False       # a soft extra shift per metabolite
