@@ -18,6 +18,8 @@ def add_subparser(sub):
     p.add_argument("--baseline", choices=("spline", "poly", "none"), default="spline")
     p.add_argument("--lineshape", choices=("voigt", "lorentzian"), default="voigt")
     p.add_argument("--no-preprocess", action="store_true", help="fit multi-transient data without preprocessing")
+    p.add_argument("--no-priors", action="store_true",
+                   help="no soft literature priors on minor metabolites (docs/fitting.md)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask.distributed scheduler (tcp://host:8786): fit chunks on its workers")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -31,7 +33,8 @@ def run(args) -> int:
                     quant_config=args.quant_config, report=args.report, progress=not args.quiet,
                     preprocess=not args.no_preprocess, scheduler=args.scheduler,
                     ppm_range=tuple(args.ppm_range),
-                    baseline=args.baseline, lineshape=args.lineshape)
+                    baseline=args.baseline, lineshape=args.lineshape,
+                    priors=None if args.no_priors else "literature")
     n_ok = sum(len(r.names) for r in out["results"])
     print(f"fitted {n_ok} spectra ({len(out['failed'])} failed) -> {out['outdir']}/concentrations.tsv, "
           f"qc.tsv, fit.nc" + (", report.pdf" if args.report else ""))

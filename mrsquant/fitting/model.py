@@ -54,7 +54,7 @@ class FitOptions:
     metabolite_shifts: bool = False       # a soft extra shift per metabolite
     metabolite_shift_sd_hz: float = 1.0
     priors: str | None = "literature"     # soft concentration-ratio priors (fitting/priors.py) or None
-    prior_strength: float = 1.0
+    prior_strength: float = 1.5           # prior SD = half the published range / strength
 
 
 def default_groups(names) -> np.ndarray:

@@ -158,7 +158,8 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     bar.close()
     if not results:
         raise MRSQuantError("nothing could be fitted: " + "; ".join(sorted(set(failed.values())))[:300])
-    return write_outputs(results, failed, order, outdir, report=report)
+    paths = {_stem(p): str(p) for p in inputs}
+    return write_outputs(results, failed, order, outdir, report=report, paths=paths)
 
 
 def _progress(total, enabled):
@@ -202,7 +203,7 @@ def _write_tsv(path: Path, columns, rows):
     os.replace(tmp, path)
 
 
-def write_outputs(results, failed, order, outdir: Path, *, report=False) -> dict:
+def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None) -> dict:
     import xarray as xr
 
     from ..qc.metrics import status_flags
@@ -230,12 +231,19 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False) -> dict
     _write_tsv(outdir / "concentrations.tsv", CONC_COLUMNS, [r for n in order for r in conc_rows.get(n, [])])
     _write_tsv(outdir / "qc.tsv", QC_COLUMNS, [qc_rows[n] for n in order if n in qc_rows])
     if datasets and failed:
-        datasets.append(_failed_dataset(datasets[0], failed))
+        datasets.append(_failed_dataset(datasets[0], failed, paths or {}))
     ds_all = None
     if datasets:
         ds_all = datasets[0] if len(datasets) == 1 else xr.concat(datasets, dim="spectrum",
                                                                      data_vars="minimal", coords="minimal",
                                                                      compat="override", join="outer")
+        # per-spectrum attribute lists of every batch (concat keeps only the first's attrs)
+        import json
+        for key in ("inputs", "water_references", "header", "preprocessing"):
+            merged = []
+            for ds in datasets:
+                merged.extend(json.loads(ds.attrs.get(key, "[]")) or [None] * ds.sizes["spectrum"])
+            ds_all.attrs[key] = json.dumps(merged, default=str)
         save_fit(ds_all, outdir / "fit.nc")
     if report and ds_all is not None:
         try:
@@ -247,8 +255,10 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False) -> dict
     return {"results": results, "dataset": ds_all, "failed": failed, "outdir": outdir}
 
 
-def _failed_dataset(template, failed: dict):
+def _failed_dataset(template, failed: dict, paths: dict):
     """NaN rows (status 'failed: reason') shaped like ``template``, so reports show them."""
+    import json
+
     import xarray as xr
 
     one = template.isel(spectrum=[0])
@@ -262,4 +272,9 @@ def _failed_dataset(template, failed: dict):
         ds = ds.assign_coords(spectrum=[name])
         ds["status"] = ("spectrum", np.array([f"failed: {reason}"], dtype=object))
         rows.append(ds)
-    return xr.concat(rows, dim="spectrum") if len(rows) > 1 else rows[0]
+    out = xr.concat(rows, dim="spectrum") if len(rows) > 1 else rows[0]
+    out.attrs.update({"inputs": json.dumps([paths.get(n, n) for n in failed]),
+                      "water_references": json.dumps([None] * len(failed)),
+                      "header": json.dumps([{}] * len(failed)),
+                      "preprocessing": json.dumps([[]] * len(failed))})
+    return out
