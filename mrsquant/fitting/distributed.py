@@ -4,8 +4,13 @@
 the chunks shipped to dask workers. Each worker runs the same batched numpy
 call (:func:`mrsquant.fitting.model.fit_batch`) on a chunk of the flattened
 ``(N, n_points)`` FIDs; the fixed design is scattered to every worker once.
-With the same ``chunk_size`` the chunks are the ones ``FitModel.fit`` makes,
-so the result equals the in-process result to floating-point tolerance.
+Each spectrum's fit is independent of the rest of its chunk, so the result
+equals the in-process result to floating-point tolerance whatever the chunking.
+
+Workers started by dask's nanny get ``MALLOC_TRIM_THRESHOLD_=65536``, which
+disables glibc's adaptive mmap threshold: every large numpy temporary is then
+mmap'd and page-faulted afresh, and the core runs 2-3x slower. Start workers
+without it (docs/scale.md).
 
 A chunk that raises is retried (dask ``retries=``); a chunk that still fails
 is reported, never dropped: its spectra get NaN rows and the status
@@ -27,6 +32,9 @@ from .result import FitResult
 
 #: retries of a failed chunk before it is reported
 DEFAULT_RETRIES = 2
+#: spectra per task unless told: small enough to balance and to keep each worker's working
+#: set small (the core is memory-bound: 64 is faster per spectrum than 256 on our 2-core VM)
+DEFAULT_CHUNK_SIZE = 64
 
 
 def chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -111,8 +119,9 @@ def fit_distributed(model: FitModel, spectra: Spectra, *, client=None, scheduler
     progress : None, True or callable
         ``progress(n_done)`` after each finished chunk, or True for a tqdm bar.
     chunk_size : int, optional
-        Spectra per task; default ``model.options.chunk_size`` (the in-process chunking,
-        which makes the result identical to ``model.fit``).
+        Spectra per task; default the smaller of ``model.options.chunk_size`` and
+        :data:`DEFAULT_CHUNK_SIZE`. The fit of a spectrum does not depend on the other
+        spectra of its chunk, so any chunking gives ``model.fit``'s numbers (to ~1e-8).
     retries : int
         Automatic retries of a chunk whose task raised (or whose worker died).
     on_error : {"report", "raise"}
@@ -136,7 +145,7 @@ def fit_distributed(model: FitModel, spectra: Spectra, *, client=None, scheduler
     names = list(names)
     if len(names) != n:
         raise InputError(f"{len(names)} names for {n} spectra")
-    bounds = chunk_bounds(n, chunk_size or model.options.chunk_size)
+    bounds = chunk_bounds(n, chunk_size or min(model.options.chunk_size, DEFAULT_CHUNK_SIZE))
     tick, close_bar = _progress_callback(progress, n)
     parts: dict[int, dict] = {}
     failures: dict[int, str] = {}
