@@ -83,6 +83,26 @@ def connect(client=None, scheduler=None):
         own.close()
 
 
+_TRIM_CHECKED: set = set()
+
+
+def _check_worker_env(client) -> None:
+    """Once per scheduler: a hint on stderr when workers carry dask's MALLOC_TRIM_THRESHOLD_."""
+    import os
+
+    addr = getattr(client.scheduler, "address", None)
+    if addr in _TRIM_CHECKED:
+        return
+    _TRIM_CHECKED.add(addr)
+    try:
+        values = client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
+    except Exception:  # pragma: no cover - a hint only
+        return
+    if any(v is not None for v in values.values()):
+        print("mrsquant: note: dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows the fit "
+              "2-3x; see docs/scale.md to start them without it", file=sys.stderr)
+
+
 def _progress_callback(progress, total):
     """``progress`` may be None, a callable ``progress(n_done)`` or True (a tqdm bar on stderr)."""
     if progress is None or progress is False:
@@ -153,6 +173,7 @@ def fit_distributed(model: FitModel, spectra: Spectra, *, client=None, scheduler
         with connect(client, scheduler) as c:
             from distributed import as_completed
 
+            _check_worker_env(c)
             design_f = c.scatter(design, broadcast=True, hash=False)
             chunks_f = c.scatter([fids[a:b] for a, b in bounds], hash=False)
             futures = c.map(_fit_chunk, chunks_f, design=design_f, options=model.options,
