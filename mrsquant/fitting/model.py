@@ -15,7 +15,7 @@ import numpy as np
 from .. import axes
 from ..basis.basis import Basis
 from ..basis.names import is_lipid, is_macromolecule
-from ..errors import BasisMismatchError
+from ..errors import BasisMismatchError, InputError
 from ..spectra import Spectra
 from . import _core
 from .result import FitResult
@@ -161,6 +161,16 @@ class FitModel:
 
         ``progress``: optional callable ``progress(n_done)`` called after each chunk.
         """
+        design, fids, names = self.prepare(spectra, names)
+        with _single_threaded_blas():
+            parts = self._fit_chunks(design, fids, progress)
+        arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        return FitResult(arrays=arrays, names=list(names), basis_names=self.basis.names,
+                         ppm=design.ppm_w, spectra=spectra, model=self, design=design,
+                         shape=spectra.shape)
+
+    def prepare(self, spectra: Spectra, names=None):
+        """Check the basis against the data; return ``(design, fids (N, P), names)``."""
         self.basis.check_compatible(spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz)
         design = self.design_for(spectra.n_points, spectra.dwelltime_s,
                                  spectra.spectrometer_frequency_mhz, spectra.centre_ppm)
@@ -168,13 +178,10 @@ class FitModel:
         n = fids.shape[0]
         if names is None:
             names = [f"spectrum{i}" for i in range(n)] if n > 1 else ["spectrum"]
-        parts = []
-        with _single_threaded_blas():
-            parts = self._fit_chunks(design, fids, progress)
-        arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        return FitResult(arrays=arrays, names=list(names), basis_names=self.basis.names,
-                         ppm=design.ppm_w, spectra=spectra, model=self, design=design,
-                         shape=spectra.shape)
+        names = list(names)
+        if len(names) != n:
+            raise InputError(f"{len(names)} names for {n} spectra")
+        return design, fids, names
 
     def _fit_chunks(self, design, fids, progress):
         n = fids.shape[0]
@@ -308,7 +315,8 @@ def _prior_weight(design, y, theta, lam, noise_var):
         return None
     ev = _core.evaluate(design, y, theta, lam)
     tcr = ev.x[:, :design.n_basis] @ design.tcr_mask.astype(float)
-    return np.where(tcr > 0, noise_var / np.maximum(tcr, 1e-300) ** 2, 0.0)
+    ok = tcr > 0
+    return np.divide(noise_var, np.where(ok, tcr, 1.0) ** 2, out=np.zeros_like(noise_var), where=ok)
 
 
 def choose_stiffness(design, y, theta, noise_var, kappa=None, grid=STIFFNESS_GRID):
