@@ -105,3 +105,28 @@ def test_bad_inputs_are_one_line_errors(grid, challenge, tmp_path, capsys):
     rc = main(["maps", str(single), "--basis", basis, "-o", str(tmp_path / "out"), "--quiet"])
     assert rc == 2 and "not an MRSI grid" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_siemens_rda_csi_maps(shared_data, challenge, tmp_path):
+    """A 2x2x1 RDA CSI built from a real SVS .rda (voxels = the FID x 1, 2, 3, 4, x fastest)."""
+    src = shared_data / "suspect_examples" / "tests" / "test_data" / "siemens" / "SVS_30.rda"
+    raw = src.read_bytes()
+    marker = b">>> End of header <<<"
+    end = raw.index(marker) + len(marker)
+    end = raw.index(b"\n", end) + 1
+    header = raw[:end].replace(b"CSIMatrixSize[0]: 1", b"CSIMatrixSize[0]: 2").replace(
+        b"CSIMatrixSize[1]: 1", b"CSIMatrixSize[1]: 2")
+    fid = np.frombuffer(raw[end:], dtype="<f8")
+    (tmp_path / "csi.rda").write_bytes(header + np.concatenate([fid * k for k in (1, 2, 3, 4)]).tobytes())
+    csi = mq.load(tmp_path / "csi.rda")
+    assert csi.dims == ("x", "y", "z") and csi.shape == (2, 2, 1)
+    rc = main(["maps", str(tmp_path / "csi.rda"), "--basis", str(challenge / "basisset_text_noTMS"),
+               "--mask", "all", "-o", str(tmp_path / "maps"), "--quiet"])
+    assert rc == 0
+    img, amp = _read(tmp_path / "maps" / "tNAA_amplitude.nii.gz")
+    assert np.allclose(img.affine, csi.affine)
+    # a scaled copy of a spectrum has the scaled amplitudes and the same ratios
+    assert np.allclose(amp[..., 0] / amp[0, 0, 0], [[1, 3], [2, 4]], rtol=1e-4)
+    _, ratio = _read(tmp_path / "maps" / "tNAA_ratio_tcr.nii.gz")
+    assert np.allclose(ratio, ratio[0, 0, 0], rtol=1e-4) and 1.0 < ratio[0, 0, 0] < 2.5
+    assert not (tmp_path / "maps" / "tNAA_conc_mm.nii.gz").exists()
