@@ -138,3 +138,21 @@ def test_needs_client_or_scheduler(in_process, spectra):
     model, _ = in_process
     with pytest.raises(MRSQuantError, match="client="):
         fit_distributed(model, spectra)
+
+
+def test_maps_cli_with_scheduler(thread_client, basis, challenge, tmp_path):
+    import nibabel as nib
+
+    from mrsquant.cli import main
+    from mrsquant.fitting.synthetic import simulate_mrsi
+
+    csi, _, truth = simulate_mrsi(basis, (2, 2, 1), noise_sd=2.0, seed=6)
+    mq.save(csi, tmp_path / "csi.nii.gz")
+    rc = main(["maps", str(tmp_path / "csi.nii.gz"), "--basis", str(challenge / "basisset_text_noTMS"),
+               "-o", str(tmp_path / "maps"), "--scheduler", thread_client.scheduler.address, "--quiet"])
+    assert rc == 0
+    img = nib.load(str(tmp_path / "maps" / "tNAA_ratio_tcr.nii.gz"))
+    a, n = truth["amplitude"], truth["names"]
+    expected = (a[..., n.index("NAA")] + a[..., n.index("NAAG")]) / (a[..., n.index("Cr")] + a[..., n.index("PCr")])
+    assert np.allclose(np.asarray(img.dataobj), expected, rtol=0.05)
+    assert np.allclose(img.affine, csi.affine)
