@@ -18,6 +18,8 @@ def add_subparser(sub):
     p.add_argument("--baseline", choices=("spline", "poly", "none"), default="spline")
     p.add_argument("--lineshape", choices=("voigt", "lorentzian"), default="voigt")
     p.add_argument("--no-preprocess", action="store_true", help="fit multi-transient data without preprocessing")
+    p.add_argument("--edit", choices=("diff", "sum", "off", "on"), default="diff",
+                   help="edited (MEGA-PRESS) input: which spectrum to fit (default diff; use a DIFF basis)")
     p.add_argument("--no-priors", action="store_true",
                    help="no soft literature priors on minor metabolites (docs/fitting.md)")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -31,7 +33,7 @@ def run(args) -> int:
 
     out = fit_files(args.inputs, args.basis, outdir=args.outdir, water=args.water,
                     quant_config=args.quant_config, report=args.report, progress=not args.quiet,
-                    preprocess=not args.no_preprocess, scheduler=args.scheduler,
+                    preprocess=not args.no_preprocess, scheduler=args.scheduler, edit=args.edit,
                     ppm_range=tuple(args.ppm_range),
                     baseline=args.baseline, lineshape=args.lineshape,
                     priors=None if args.no_priors else "literature")

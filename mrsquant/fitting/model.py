@@ -81,6 +81,14 @@ class FitModel:
     """
 
     def __init__(self, basis: Basis, **options):
+        # a basis spectrum without signal (e.g. Cr in a MEGA DIFF basis) cannot be fitted: drop it
+        peak = np.abs(basis.fids).max(axis=1)
+        empty = peak <= 1e-9 * peak.max()
+        self.dropped = tuple(np.asarray(basis.names)[empty])
+        if empty.all():
+            raise BasisMismatchError("every basis spectrum is empty")
+        if empty.any():
+            basis = basis.select([n for n, e in zip(basis.names, empty) if not e])
         # metabolites first, then macromolecules, then lipids: groups are contiguous in the core
         groups = default_groups(basis.names)
         order = np.argsort(groups, kind="stable")

@@ -44,9 +44,14 @@ def find_water_partner(path: Path) -> Spectra | None:
     return None
 
 
-def prepare(spectra: Spectra, water: Spectra | None):
+EDIT_SPECTRA = ("diff", "sum", "off", "on")
+
+
+def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
     """Reduce a multi-transient/coil acquisition to one spectrum (preprocessing pipeline).
 
+    Edited (MEGA-PRESS) data give the ``edit`` spectrum: ``diff`` (ON - OFF, fit it with
+    a DIFF basis), ``sum``, ``off`` or ``on``.
     Returns ``(spectrum, preprocessing entry for the report, water reference)``;
     the water reference comes back combined with the data's coil weights and
     eddy-current corrected when the pipeline ran.
@@ -59,11 +64,19 @@ def prepare(spectra: Spectra, water: Spectra | None):
 
     processed, record = preprocess(spectra, water=water)
     water_out = record.water if record.water is not None else water
+    if "edit" in processed.dims:
+        if edit not in EDIT_SPECTRA:
+            raise MRSQuantError(f"edit spectrum must be one of {EDIT_SPECTRA}, got {edit!r}")
+        if edit in ("off", "on"):   # the pipeline orders the edit axis OFF, ON
+            processed = processed.isel(edit=EDIT_SPECTRA.index(edit) - 2)
+        else:
+            processed = record.edited[edit]
     return processed, preprocessing_entry(record), water_out
 
 
 def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=False,
-              progress=True, preprocess=True, scheduler=None, client=None, **model_options) -> dict:
+              progress=True, preprocess=True, scheduler=None, client=None, edit="diff",
+              **model_options) -> dict:
     """Fit files and write concentrations.tsv, qc.tsv, fit.nc (and report.pdf).
 
     Returns ``{"result": FitResult or None, "failed": {name: reason}, "outdir": Path}``.
@@ -90,7 +103,7 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             s = load(path)
             w = load(waters[0 if len(waters) == 1 else i]) if waters else find_water_partner(path)
             if preprocess:
-                s, rec, w = prepare(s, w)
+                s, rec, w = prepare(s, w, edit=edit)
             else:
                 rec = []
             if s.data.ndim > 1 and not set(s.dims) <= {"x", "y", "z"}:
