@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import InputError, MRSQuantError
 from ..spectra import Spectra
-from .model import FitModel, fit_batch
+from .model import FitModel, _single_threaded_blas, fit_batch
 from .result import FitResult
 
 #: retries of a failed chunk before it is reported
@@ -52,7 +52,8 @@ def chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:
 
 def _fit_chunk(fids, design, options, basis_names):
     """Worker task: one batched fit of a chunk (module level so that it pickles by name)."""
-    return fit_batch(design, fids, options, basis_names)
+    with _single_threaded_blas():   # as in-process: threaded BLAS only costs on small batched products
+        return fit_batch(design, fids, options, basis_names)
 
 
 @contextmanager
