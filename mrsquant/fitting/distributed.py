@@ -156,16 +156,8 @@ def fit_distributed(model: FitModel, spectra: Spectra, *, client=None, scheduler
     """
     if on_error not in ("report", "raise"):
         raise ValueError(f"on_error must be 'report' or 'raise', got {on_error!r}")
-    model.basis.check_compatible(spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz)
-    design = model.design_for(spectra.n_points, spectra.dwelltime_s,
-                              spectra.spectrometer_frequency_mhz, spectra.centre_ppm)
-    fids = spectra.flat()
+    design, fids, names = model.prepare(spectra, names)
     n = fids.shape[0]
-    if names is None:
-        names = [f"spectrum{i}" for i in range(n)] if n > 1 else ["spectrum"]
-    names = list(names)
-    if len(names) != n:
-        raise InputError(f"{len(names)} names for {n} spectra")
     bounds = chunk_bounds(n, chunk_size or min(model.options.chunk_size, DEFAULT_CHUNK_SIZE))
     tick, close_bar = _progress_callback(progress, n)
     parts: dict[int, dict] = {}
