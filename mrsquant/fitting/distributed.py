@@ -9,7 +9,7 @@ equals the in-process result to floating-point tolerance whatever the chunking.
 
 Workers started by dask's nanny get ``MALLOC_TRIM_THRESHOLD_=65536``, which
 disables glibc's adaptive mmap threshold: every large numpy temporary is then
-mmap'd and page-faulted afresh, and the core runs 2-3x slower. Start workers
+mmap'd and page-faulted afresh, and the core ran about 2x slower on our benchmark machine. Start workers
 without it (docs/scale.md).
 
 A chunk that raises is retried (dask ``retries=``); a chunk that still fails
@@ -101,7 +101,7 @@ def _check_worker_env(client) -> None:
         return
     if any(v is not None for v in values.values()):
         print("mrsquant: note: dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows the fit "
-              "2-3x; see docs/scale.md to start them without it", file=sys.stderr)
+              "about 2x; see docs/scale.md to start them without it", file=sys.stderr)
 
 
 def _progress_callback(progress, total):
