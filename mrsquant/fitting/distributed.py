@@ -9,8 +9,8 @@ equals the in-process result to floating-point tolerance whatever the chunking.
 
 Workers started by dask's nanny get ``MALLOC_TRIM_THRESHOLD_=65536``, which
 disables glibc's adaptive mmap threshold: every large numpy temporary is then
-mmap'd and page-faulted afresh, and the core ran about 2x slower on our benchmark machine. Start workers
-without it (docs/scale.md).
+mmap'd and page-faulted afresh, and the core ran about 2x slower on our
+benchmark machine. Start workers without it (docs/scale.md).
 
 A chunk that raises is retried (dask ``retries=``); a chunk that still fails
 is reported, never dropped: its spectra get NaN rows and the status
