@@ -12,10 +12,13 @@ def add_subparser(sub):
     p.add_argument("--basis", required=True, help="basis set: folder or LCModel .BASIS file")
     p.add_argument("-o", "--outdir", required=True, help="output folder for the maps")
     p.add_argument("--mask", default="snr", metavar="M",
-                   help="NIfTI mask (nonzero = fit), 'all', or 'snr' (default: NAA magnitude >= --min-snr x noise)")
+                   help="NIfTI mask (nonzero = fit), 'all', or 'snr' "
+                        "(default: NAA magnitude >= --min-snr x noise)")
     p.add_argument("--min-snr", type=float, default=5.0, help="threshold of the default SNR mask (default 5)")
-    p.add_argument("--water", metavar="REF", help="unsuppressed water MRSI on the same grid: concentrations in mM")
-    p.add_argument("--quant-config", metavar="TOML", help="tissue/relaxation parameters (docs/quantification.md)")
+    p.add_argument("--water", metavar="REF",
+                   help="unsuppressed water MRSI on the same grid: concentrations in mM")
+    p.add_argument("--quant-config", metavar="TOML",
+                   help="tissue/relaxation parameters (docs/quantification.md)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler (tcp://host:8786)")
     p.add_argument("--chunk-size", type=int, default=None, help="voxels per batched call / dask task")
     p.add_argument("--ppm-range", nargs=2, type=float, default=(0.2, 4.2), metavar=("LOW", "HIGH"))

@@ -66,7 +66,8 @@ def connect(client=None, scheduler=None):
     try:
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
-        raise MRSQuantError("the distributed path needs dask[distributed]: pip install 'dask[distributed]'") from exc
+        raise MRSQuantError("the distributed path needs dask[distributed]: "
+                            "pip install 'dask[distributed]'") from exc
     if client is None and scheduler is not None and not isinstance(scheduler, str):
         client, scheduler = scheduler, None
     if client is not None:
@@ -217,5 +218,6 @@ def _nan_like(template: dict, n: int) -> dict:
     out = {}
     for k, v in template.items():
         shape = (n,) + v.shape[1:]
-        out[k] = np.full(shape, -1, v.dtype) if np.issubdtype(v.dtype, np.integer) else np.full(shape, np.nan, v.dtype)
+        fill = -1 if np.issubdtype(v.dtype, np.integer) else np.nan
+        out[k] = np.full(shape, fill, v.dtype)
     return out

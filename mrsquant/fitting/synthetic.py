@@ -96,8 +96,8 @@ def simulate_mrsi(basis: Basis, shape=(4, 4, 1), *, naa_range=(0.7, 1.3), cho_ra
     water_amp = water_amplitude * np.broadcast_to(_ramp(ny, 0.9, 1.1)[None, :, None], shape)
     water_amp = np.where(inside, water_amp, 0.0)
     w_hz = axes.ppm_to_hz(axes.WATER_PPM, basis.spectrometer_frequency_mhz, basis.centre_ppm)
-    wfid = (water_amp[..., None] * np.exp(2j * np.pi * w_hz * t) * mod
-            + noise_sd * (rng.standard_normal(shape + (t.size,)) + 1j * rng.standard_normal(shape + (t.size,))))
+    w_noise = rng.standard_normal(shape + (t.size,)) + 1j * rng.standard_normal(shape + (t.size,))
+    wfid = water_amp[..., None] * np.exp(2j * np.pi * w_hz * t) * mod + noise_sd * w_noise
     affine = DEFAULT_AFFINE.copy() if affine is None else np.asarray(affine, float)
     common = dict(dims=("x", "y", "z"), dwelltime_s=basis.dwelltime_s,
                   spectrometer_frequency_mhz=basis.spectrometer_frequency_mhz, te_ms=te_ms, tr_ms=tr_ms,

@@ -97,7 +97,8 @@ def test_bad_inputs_are_one_line_errors(grid, challenge, tmp_path, capsys):
     mq.save(spectra, tmp_path / "csi.nii.gz")
     nib.save(nib.Nifti1Image(np.ones((3, 3, 1), np.uint8), np.eye(4)), str(tmp_path / "mask.nii.gz"))
     basis = str(challenge / "basisset_text_noTMS")
-    rc = main(["maps", str(tmp_path / "csi.nii.gz"), "--basis", basis, "--mask", str(tmp_path / "mask.nii.gz"),
+    rc = main(["maps", str(tmp_path / "csi.nii.gz"), "--basis", basis,
+               "--mask", str(tmp_path / "mask.nii.gz"),
                "-o", str(tmp_path / "out"), "--quiet"])
     err = capsys.readouterr().err
     assert rc == 2 and "does not match the MRSI grid (4, 4, 1)" in err and "Traceback" not in err
