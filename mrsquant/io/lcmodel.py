@@ -511,7 +511,7 @@ def write_lcmodel_basis(basis, path, *, digits: int = 17, zero_fill: bool = True
     per_line = 2
     seq = basis.sequence if basis.sequence != "unknown" else ""
     out = [" $SEQPAR",
-           f" FWHMBA = -1.,",
+           " FWHMBA = -1.,",
            f" HZPPPM = {_ff(basis.spectrometer_frequency_mhz)},",
            f" ECHOT = {_ff(float(basis.te_ms) if basis.te_ms is not None else -1.0)},",
            f" SEQ = {_ff(seq)}",

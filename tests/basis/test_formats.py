@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mrsquant.basis import Basis
-from mrsquant.basis.formats import write_fsl_folder, write_jmrui, write_mrsquant_folder
+from mrsquant.basis.formats import write_fsl_folder, write_jmrui
 from mrsquant.basis.io import load_basis, save_basis
 from mrsquant.basis.simulate import simulate_basis
 from mrsquant.errors import InputError

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from mrsquant import axes
 from mrsquant.errors import InputError
 from mrsquant.preproc import align_transients, average, shift_phase
 
