@@ -165,6 +165,8 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
                                              te_ms=te, tr_ms=first.tr_ms)
                 res.conc_mm, res.conc_crlb_mm = conc, conc_sd
                 res.arrays["water_fwhm_hz"] = wf["fwhm_hz"]
+                wres = wf["result"]
+                res.water = {"ppm": wres.ppm, "data": wres.arrays["data"], "fit": wres.arrays["fit"]}
                 res.water_inputs = [str(waters[0] if len(waters) == 1 else waters[i]) if waters else "partner"
                                     for i in range(len(items))]
         results.append(res)

@@ -159,6 +159,10 @@ class FitResult:
             coords={"spectrum": self.names, "metabolite": self.metabolites,
                     "basis_metabolite": list(self.basis_names), "ppm": self.ppm},
         )
+        if self.water is not None:   # the fitted water reference, for the report's water panel
+            ds = ds.assign_coords(water_ppm=self.water["ppm"])
+            ds["water_data"] = (("spectrum", "water_ppm"), self.water["data"])
+            ds["water_fit"] = (("spectrum", "water_ppm"), self.water["fit"])
         s = self.spectra
         opts = dict(self.model.options.__dict__)
         ds.attrs.update({
