@@ -151,6 +151,7 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             continue
         res.inputs = [str(it[1]) for it in items]
         res.headers = [it[2].meta for it in items]
+        res.affines = [None if it[2].affine is None else np.asarray(it[2].affine).tolist() for it in items]
         res.preprocessing = [it[4] for it in items]
         ws = [it[3] for it in items]
         if all(w is not None for w in ws):
@@ -254,7 +255,7 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=N
                                                                      compat="override", join="outer")
         # per-spectrum attribute lists of every batch (concat keeps only the first's attrs)
         import json
-        for key in ("inputs", "water_references", "header", "preprocessing"):
+        for key in ("inputs", "water_references", "header", "preprocessing", "affines"):
             merged = []
             for ds in datasets:
                 merged.extend(json.loads(ds.attrs.get(key, "[]")) or [None] * ds.sizes["spectrum"])
@@ -291,5 +292,6 @@ def _failed_dataset(template, failed: dict, paths: dict):
     out.attrs.update({"inputs": json.dumps([paths.get(n, n) for n in failed]),
                       "water_references": json.dumps([None] * len(failed)),
                       "header": json.dumps([{}] * len(failed)),
-                      "preprocessing": json.dumps([[]] * len(failed))})
+                      "preprocessing": json.dumps([[]] * len(failed)),
+                      "affines": json.dumps([None] * len(failed))})
     return out

@@ -72,6 +72,7 @@ class FitResult:
         self.inputs: list[str] = []
         self.water_inputs: list[str] = []
         self.headers: list[dict] = []
+        self.affines: list = []     # voxel-to-world 4x4 per spectrum (voxel size for MRSinMRS)
         self.preprocessing: list = []
 
     # -- amplitudes and uncertainties ---------------------------------------
@@ -183,6 +184,7 @@ class FitResult:
             "ppm_min": float(min(self.model.options.ppm_range)),
             "ppm_max": float(max(self.model.options.ppm_range)),
             "header": json.dumps(self.headers, default=str),
+            "affines": json.dumps(self.affines),
             "preprocessing": json.dumps(self.preprocessing, default=str),
         })
         return ds

@@ -210,7 +210,7 @@ def checklist(ds, *, preprocessing=None):
             method = s.split(":")[0]
             if method not in steps:
                 steps.append(method)
-    water = _json(a.get("water_references"), [])
+    water = [w for w in _json(a.get("water_references"), []) if w]
     has_mm = "conc_mm" in ds and np.isfinite(np.asarray(ds["conc_mm"].values, float)).any()
     outputs = "ratios to tCr (amplitude / amplitude of Cr+PCr)"
     if has_mm:
