@@ -379,6 +379,7 @@ def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis
     theta, ev, n_iter = _core.levenberg_marquardt(design, y, theta0, lam, noise_var, kappa=kappa,
                                                   max_iter=warm)
     if options.baseline_stiffness is None and unit > 0:
+        kappa = _prior_weight(design, y, theta, lam, noise_var)   # tCr from the warmed-up model
         lam = choose_stiffness(design, y, theta, noise_var, kappa)
         theta, ev, n_iter2 = _core.levenberg_marquardt(design, y, theta, lam, noise_var, kappa=kappa,
                                                        max_iter=options.max_iter)
