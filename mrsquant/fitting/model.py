@@ -57,10 +57,14 @@ class FitOptions:
     prior_strength: float = 1.5           # prior SD = half the published range / strength
 
 
+def _group_kinds(names) -> np.ndarray:
+    """Index into GROUP_NAMES of every basis name."""
+    return np.array([2 if is_lipid(n) else 1 if is_macromolecule(n) else 0 for n in names])
+
+
 def default_groups(names) -> np.ndarray:
     """Metabolites 0, macromolecules 1, lipids 2 (only groups present are kept)."""
-    raw = np.array([2 if is_lipid(n) else 1 if is_macromolecule(n) else 0 for n in names])
-    _, groups = np.unique(raw, return_inverse=True)
+    _, groups = np.unique(_group_kinds(names), return_inverse=True)
     return groups
 
 
@@ -95,8 +99,7 @@ class FitModel:
         self.basis = basis.select([basis.names[i] for i in order])
         self.options = FitOptions(**options)
         self.groups = groups[order]
-        self.group_names = tuple(GROUP_NAMES[g] for g in np.unique(
-            [2 if is_lipid(n) else 1 if is_macromolecule(n) else 0 for n in basis.names]))
+        self.group_names = tuple(GROUP_NAMES[k] for k in np.unique(_group_kinds(basis.names)))
         self._designs: dict = {}
 
     # -- data independent design, cached per data grid ----------------------
@@ -234,8 +237,8 @@ def noise_sd(spectra_full: np.ndarray, ppm: np.ndarray) -> np.ndarray:
     return np.where(hi < 1.2 * lo, 0.5 * (lo + hi), lo)
 
 
-def _initial_theta(design: _core.Design, y: np.ndarray, lam: np.ndarray, options: FitOptions,
-                   f0_mhz: float) -> np.ndarray:
+def _initial_theta(design: _core.Design, y: np.ndarray, lam: np.ndarray,
+                   options: FitOptions) -> np.ndarray:
     """Robust start without hand tuning.
 
     1. Frequency: cross-correlate |data| with |sum of basis| over +-max_shift;
@@ -268,7 +271,7 @@ def _initial_theta(design: _core.Design, y: np.ndarray, lam: np.ndarray, options
     ranked = np.argsort(-np.where(peak, scores, -np.inf), axis=1)[:, :3]
     candidates = np.concatenate([lags[ranked[:, :2]], np.zeros((n, 1), int)], axis=1)
     # a lag of +k points moves the template to later indices = lower ppm
-    cand_hz = -candidates * dppm * f0_mhz
+    cand_hz = -candidates * dppm * design.f0_mhz
     best_cost = np.full(n, np.inf)
     best = np.zeros((n, design.n_theta))
     best_phase = np.zeros(n)
@@ -296,16 +299,6 @@ def _initial_theta(design: _core.Design, y: np.ndarray, lam: np.ndarray, options
             best_phase = np.where(better, np.angle(np.sum(a * np.abs(a), axis=1)), best_phase)
     best[:, 0] = best_phase
     return best
-
-
-def _linear_only(design, y, cols, lam):
-    dmat = _core.linear_design(design, cols)
-    yr = _core._real_stack(y[..., None])[..., 0]
-    h = _core._gram(dmat) + _core.penalty_matrix(design, lam, design.n_basis)
-    b = _core._tmv(dmat, yr)
-    x, _ = _core.nnls_normal(h, b, design.n_basis)
-    r = yr - _core._mv(dmat, x)
-    return np.sum(r * r, axis=1)
 
 
 STIFFNESS_GRID = np.array([1e-1, 1e0, 1e1, 1e2, 1e3, 1e4])
@@ -365,13 +358,12 @@ def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis
     scale = np.where(scale > 0, scale, 1.0)
     y = y / scale[:, None]
     noise_var = np.maximum((sigma / scale) ** 2, 1e-20)
-    f0 = design.f0_mhz
     unit = _lambda_unit(design)
     if options.baseline_stiffness is not None:
         lam = np.full(n, options.baseline_stiffness * unit)
     else:
         lam = np.full(n, 1e2 * unit)
-    theta0 = _initial_theta(design, y, lam, options, f0)
+    theta0 = _initial_theta(design, y, lam, options)
     kappa = _prior_weight(design, y, theta0, lam, noise_var)
     # a few iterations at the default stiffness bring the lineshape close; then the
     # stiffness is chosen and the fit runs to convergence

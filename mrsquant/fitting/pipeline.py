@@ -6,6 +6,7 @@ the same grid (points, dwell time, field) are fitted as one batch.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sys
 from pathlib import Path
@@ -254,7 +255,6 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=N
                                                                      data_vars="minimal", coords="minimal",
                                                                      compat="override", join="outer")
         # per-spectrum attribute lists of every batch (concat keeps only the first's attrs)
-        import json
         for key in ("inputs", "water_references", "header", "preprocessing", "affines"):
             merged = []
             for ds in datasets:
@@ -273,8 +273,6 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=N
 
 def _failed_dataset(template, failed: dict, paths: dict):
     """NaN rows (status 'failed: reason') shaped like ``template``, so reports show them."""
-    import json
-
     import xarray as xr
 
     one = template.isel(spectrum=[0])

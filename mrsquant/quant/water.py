@@ -18,7 +18,7 @@ import numpy as np
 from .. import axes
 from ..basis.basis import Basis
 from ..spectra import Spectra
-from .config import PURE_WATER_MM, WATER_PROTONS
+from .config import DEFAULTS, PURE_WATER_MM, WATER_PROTONS
 
 
 def _relax(te_ms, tr_ms, t1_ms, t2_ms):
@@ -46,13 +46,11 @@ def metabolite_relaxation(cfg: dict, names, te_ms: float, tr_ms: float | None) -
     def value(key, name):
         v = met[key]
         if isinstance(v, dict):
-            return float(v.get(name, v.get("default", DEFAULT_MET[key])))
+            return float(v.get(name, v.get("default", DEFAULTS["metabolite"][key])))
         return float(v)
 
     return np.array([_relax(te_ms, tr_ms, value("t1_ms", n), value("t2_ms", n)) for n in names])
 
-
-DEFAULT_MET = {"t1_ms": 1400.0, "t2_ms": 160.0}
 
 
 def water_basis(spectra: Spectra) -> Basis:
