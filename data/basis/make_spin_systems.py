@@ -12,6 +12,10 @@ Govindaraju 2000). The JSON structure is ours: each metabolite is split into
 independent spin groups (connected components of the J graph); uncoupled
 equivalent protons become one spin with a ``scale`` (number of protons);
 heteronuclei (31P, 14N) are kept as ``nucleus`` entries with no 1H shift.
+
+``VARIANTS`` adds selectable alternatives from other published tables under
+``metabolites.<name>.variants.<key>`` (same structure, own ``source``); the
+default entry stays Govindaraju/Govind.
 """
 import json
 import sys
@@ -47,6 +51,22 @@ FIDA = {
     "Cit": ("Cit", "citrate", 2.0),   # two equivalent AB CH2 pairs: 4 protons
 }
 GLC_FRACTION = {"glucose-alpha": 0.36, "glucose-beta": 0.64}
+# Selectable alternatives (never the default), each from another published table:
+# (metabolite, variant key) -> (table file, key, source, note)
+VARIANTS = {
+    ("GSH", "tkac2008"): (
+        "FID-A", "GSH_v2",
+        ("Tkac I. Refinement of simulated basis set for LCModel analysis. Proc Intl Soc Magn "
+         "Reson Med 16 (2008) p. 1624 (cysteine and glycine moieties); glutamyl moiety "
+         "Govindaraju 2000"),
+        ("FID-A GSH_v2 lists the glycine CH2 twice (3.7698/3.7812 in its cysteine group and "
+         "3.769 x 2 in its glycine group); the 3.769 pair is dropped here (2 glycine protons)")),
+    ("Asc", "terpstra2006"): (
+        "spant", "asc",
+        ("Terpstra M, Marjanska M, Henry PG, Tkac I, Gruetter R. Detection of an antioxidant "
+         "profile in the human brain in vivo via double editing with MEGA-PRESS. Magn Reson Med "
+         "2006;56:1192-1199"), ""),
+}
 G2000 = "Govindaraju V, Young K, Maudsley AA. NMR Biomed 2000;13:129-153"
 G2015 = "Govind V, Young K, Maudsley AA. NMR Biomed 2015;28:923-924 (corrigendum/update)"
 
@@ -117,8 +137,27 @@ def main(folder):
                                    g["name"])
         out[name] = {"full_name": full, "source": G2000,
                      "table": f"FID-A spinSystems.mat: {key}", "groups": groups}
+    spant = json.loads((folder / "mol_parameters_spant.json").read_text())["molecules"]
+    for (name, variant), (table, key, source, note) in VARIANTS.items():
+        groups = []
+        if table == "FID-A":
+            for g in fida[key]:
+                sh, J = g["shifts_ppm"], g["J_Hz"]
+                if name == "GSH" and g["name"] == "GSH_glyc":   # the duplicated glycine CH2
+                    keep = [i for i, x in enumerate(sh) if abs(x - 3.769) > 1e-6]
+                    sh, J = [sh[i] for i in keep], [[J[i][j] for j in keep] for i in keep]
+                groups += split_groups(sh, ["1H"] * len(sh), J, g["scaleFactor"], g["name"])
+        else:
+            for g in spant[key]["spin_groups"]:
+                J = np.asarray(g["J_Hz_lower"], float).T        # lower -> upper triangle
+                groups += split_groups(g["shifts_ppm"], g["nucleus"], J, g["scale_factor"], key)
+        entry = {"source": source, "table": f"{table}: {key}", "groups": groups}
+        if note:
+            entry["note"] = note
+        out[name].setdefault("variants", {})[variant] = entry
     for m in out.values():
-        m["n_protons"] = round(sum(g["n_protons"] for g in m["groups"]), 4)
+        for e in [m, *m.get("variants", {}).values()]:
+            e["n_protons"] = round(sum(g["n_protons"] for g in e["groups"]), 4)
     doc = {
         "_about": {
             "description": "1H spin systems of brain metabolites for mrsquant's density-matrix "
@@ -127,7 +166,8 @@ def main(folder):
                            "nuclei: '1H', '31P' or '14N'; j_hz: [i, j, J in Hz] within the group; "
                            "scale: multiplier of the group's signal (equivalent uncoupled protons "
                            "collapsed into one spin, glucose anomer fractions); n_protons: "
-                           "1H count weighted by scale.",
+                           "1H count weighted by scale. variants: selectable alternatives from other "
+                           "published tables (not the default), each with its own source.",
             "made_by": "data/basis/make_spin_systems.py",
             "references": [G2000, G2015],
         },

@@ -28,6 +28,7 @@ import numpy as np
 from .. import __version__, axes
 from ..errors import InputError
 from .basis import Basis
+from .names import canonical_name
 from .spin_systems import HETERO_SPIN, SpinGroup, available_metabolites, spin_system
 
 SEQUENCES = ("pulse-acquire", "press", "steam", "slaser", "mega-press")
@@ -284,10 +285,10 @@ def _global_phase(events, field_mhz, centre_ppm) -> complex:
 def simulate_metabolite(name: str, events, *, field_mhz: float, n_points: int,
                         dwelltime_s: float, lw_hz: float = 0.0,
                         centre_ppm: float = axes.WATER_PPM, hetero: str = "couple",
-                        spin_library=None) -> np.ndarray:
+                        spin_library=None, variant: str | None = None) -> np.ndarray:
     """FID of one metabolite of the spin-system library (before the global phase)."""
     fs, As = [], []
-    for g in spin_system(name, spin_library):
+    for g in spin_system(name, spin_library, variant=variant):
         f, a = simulate_group(g, events, field_mhz=field_mhz, centre_ppm=centre_ppm,
                               hetero=hetero)
         fs.append(f)
@@ -321,8 +322,9 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
                    macromolecules=None, reference_ppm: float | None = None,
                    reference_protons: float = 1.0, hetero: str = "couple",
                    centre_ppm: float = axes.WATER_PPM, progress: bool = False,
-                   spin_library=None, refocusing_pulse=None, refocusing_ms: float = 5.2,
-                   pulse_carrier_ppm: float = 3.0, n_positions: int = 41) -> Basis:
+                   spin_library=None, spin_variants=None, refocusing_pulse=None,
+                   refocusing_ms: float = 5.2, pulse_carrier_ppm: float = 3.0,
+                   n_positions: int = 41) -> Basis:
     """Simulate a basis set with ideal pulses.
 
     Parameters
@@ -345,6 +347,10 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         metabolite FID, as in LCModel-style basis sets.
     hetero : {'couple', 'drop'}
         Keep heteronuclear (31P/14N) couplings (exact) or ignore them.
+    spin_variants : dict, optional
+        ``{metabolite: variant}``: use a cited alternative table entry instead of the
+        default Govindaraju/Govind one, e.g. ``{"GSH": "tkac2008", "Asc": "terpstra2006"}``
+        (``mrsquant.basis.spin_systems.variants(name)`` lists them; docs/basis.md).
     refocusing_pulse : str, Path or ShapedPulse, optional
         PRESS only: shaped refocusing pulses (Siemens ``.pta``) of ``refocusing_ms``
         with the carrier at ``pulse_carrier_ppm``, averaged over ``n_positions``
@@ -399,26 +405,30 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         if key in mm_lookup:
             names.remove(n)
             mm.append(mm_lookup[key])
-        elif n not in lib:
-            from .names import canonical_name
-            if canonical_name(n) not in lib:
-                raise InputError(f"no spin system for {n!r}; known: {', '.join(sorted(lib))}, "
-                                 f"and MM/lipid components {', '.join(MACROMOLECULES)}")
+        elif n not in lib and canonical_name(n) not in lib:
+            raise InputError(f"no spin system for {n!r}; known: {', '.join(sorted(lib))}, "
+                             f"and MM/lipid components {', '.join(MACROMOLECULES)}")
+    chosen = {canonical_name(k): v for k, v in (spin_variants or {}).items()}
+    unused = set(chosen) - {canonical_name(n) for n in names}
+    if unused:
+        raise InputError(f"spin_variants for metabolites not simulated: "
+                         f"{', '.join(sorted(unused))}")
     fids, out_names, protons = [], [], []
     t = axes.time_axis(n_points, dwell)
     for name in _progress(names, progress, f"simulating {seq}"):
         fid = np.zeros(n_points, complex)
+        variant = chosen.get(canonical_name(name))
         for key, sign in signs.items():
             fid += sign * simulate_metabolite(
                 name, variants[key], field_mhz=field_mhz, n_points=n_points, dwelltime_s=dwell,
                 lw_hz=lw_hz, centre_ppm=centre_ppm, hetero=hetero,
-                spin_library=spin_library) / phase[key]
+                spin_library=spin_library, variant=variant) / phase[key]
         if reference_ppm is not None:
             fid += reference_protons * np.exp(
                 -2j * np.pi * (reference_ppm - centre_ppm) * field_mhz * t - np.pi * lw_hz * t)
         fids.append(fid)
         out_names.append(name)
-        protons.append(sum(g.n_protons for g in spin_system(name, spin_library)))
+        protons.append(sum(g.n_protons for g in spin_system(name, spin_library, variant=variant)))
     for name in dict.fromkeys(mm):
         ppm, fwhm = MACROMOLECULES[name]
         fids.append(gaussian_fid(ppm, fwhm, field_mhz=field_mhz, n_points=n_points,
@@ -433,6 +443,7 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
             "edit_bw_hz": edit_bw_hz if seq == "mega-press" else None,
             "edit_state": edit_state if seq == "mega-press" else None,
             "lw_hz": lw_hz, "reference_ppm": reference_ppm, "hetero": hetero,
+            "spin_variants": chosen or None,
             "refocusing_pulse": None if refocusing_pulse is None else {
                 "pulse": str(getattr(refocusing_pulse, "name", refocusing_pulse)),
                 "duration_ms": refocusing_ms, "carrier_ppm": pulse_carrier_ppm,

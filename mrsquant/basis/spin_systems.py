@@ -2,7 +2,8 @@
 
 Chemical shifts (ppm) and J couplings (Hz) from Govindaraju et al. 2000 with
 the Govind et al. 2015 updates; see docs/basis.md for the structure and the
-cross-check against independent tables.
+cross-check against independent tables. A few metabolites also carry cited
+alternatives from other published tables (``variants``), used only on request.
 """
 from __future__ import annotations
 
@@ -78,13 +79,33 @@ def library(path=None) -> dict:
     return _load(str(path or LIBRARY_PATH))["metabolites"]
 
 
-def spin_system(name: str, path=None) -> list[SpinGroup]:
-    """Spin groups of metabolite ``name`` (canonical name or alias)."""
+def _entry(name: str, path=None) -> dict:
     lib = library(path)
     key = canonical_name(name)
     if key not in lib:
         raise InputError(f"no spin system for {name!r}; the library has {', '.join(lib)}")
-    return [_group_from_dict(g) for g in lib[key]["groups"]]
+    return lib[key]
+
+
+def spin_system(name: str, path=None, *, variant: str | None = None) -> list[SpinGroup]:
+    """Spin groups of metabolite ``name`` (canonical name or alias).
+
+    ``variant`` selects a cited alternative table entry (see :func:`variants`);
+    None gives the default (Govindaraju 2000 / Govind 2015).
+    """
+    entry = _entry(name, path)
+    if variant is not None:
+        known = entry.get("variants", {})
+        if variant not in known:
+            raise InputError(f"{name!r} has no variant {variant!r}; "
+                             f"known: {', '.join(known) or 'none'}")
+        entry = known[variant]
+    return [_group_from_dict(g) for g in entry["groups"]]
+
+
+def variants(name: str, path=None) -> dict[str, str]:
+    """Alternative table entries of ``name``: ``{variant: source}`` (empty if none)."""
+    return {k: v["source"] for k, v in _entry(name, path).get("variants", {}).items()}
 
 
 def available_metabolites(path=None) -> tuple[str, ...]:
