@@ -4,8 +4,10 @@ A weak Gaussian prior on each metabolite's ratio to tCr, from normal adult
 human brain concentration ranges (Govindaraju et al. 2000, NMR Biomed 13:129;
 de Graaf, In vivo NMR Spectroscopy, 3rd ed. 2019), with the lower bounds of
 GSH and Tau widened to the ultra-high-field in-vivo values (Tkac et al. 2009,
-MRM 62:868: GSH ~1.3, Tau ~1.5 umol/g), which sit below the older ranges. The prior mean is the middle of the range, its SD half the
-range (the whole range within +-1 SD), divided by a reference tCr of 9 mM.
+MRM 62:868: GSH ~1.3, Tau ~1.5 umol/g), which sit below the older ranges. The prior mean is the centre of the range on a log scale
+(the geometric mean sqrt(low * high): concentrations are positive and vary multiplicatively
+between people and regions, so "1-4 mM" is centred at 2 mM, not 2.5), its SD half the range
+(the whole range within about +-1 SD), both divided by a reference tCr of 9 mM.
 
 The prior enters the linear solve as a quadratic penalty
 ``sigma^2 (a_m - r_m a_tCr)^2 / (s_m a_tCr)^2``: where the data are
@@ -50,7 +52,7 @@ def prior_matrix(names, *, strength: float = 1.0, ranges=LITERATURE_RANGES_MM, s
     for name, (lo, hi) in ranges.items():
         if name not in names or name in skip:
             continue
-        r = 0.5 * (lo + hi) / tcr_mm
+        r = np.sqrt(lo * hi) / tcr_mm           # centre on a log scale
         s = 0.5 * (hi - lo) / tcr_mm / strength
         v = np.zeros(m)
         v[names.index(name)] = 1.0
