@@ -113,7 +113,7 @@ def main(argv=None):
     for m, v in rows.items():
         print(f"{m:5s} mean {np.mean(v):6.1f}  median {np.median(v):6.1f}  max {np.max(v):6.1f}")
     mm = water_scaled_error(result, list(range(1, 22)))
-    mm_line = ", ".join(f"{k} {np.mean(v):.1f} % (max {np.max(v):.1f} %)" for k, v in mm.items())
+    mm_line = ", ".join(f"{k} {np.mean(v):.2f} % (max {np.max(v):.1f} %)" for k, v in mm.items())
     print("water-scaled mM, mean absolute error:", mm_line)
     finite, status = robustness(load_basis(args.basis or CH / "basisset_text_noTMS"))
     status_line = "; ".join(f"{k}: {v}" for k, v in status.items())
