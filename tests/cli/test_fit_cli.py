@@ -47,3 +47,22 @@ def test_fit_cli_bad_only_input(tmp_path, capsys, challenge):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "error" in err[0]
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_fit_cli_metabolite_shifts(challenge, tmp_path):
+    """--metabolite-shifts turns on per-metabolite shifts with the given prior SD (recorded in fit.nc)."""
+    import json
+
+    from mrsquant.fitting import open_fit
+
+    out = tmp_path / "shifts"
+    rc = main(["fit", str(challenge / "datasets_text" / "dataset1.txt"), "--basis",
+               str(challenge / "basisset_text_noTMS"), "-o", str(out), "--quiet", "--metabolite-shifts", "0.5"])
+    assert rc == 0
+    opts = json.loads(open_fit(out).attrs["model_options"])
+    assert opts["metabolite_shifts"] is True and opts["metabolite_shift_sd_hz"] == 0.5
+    # a non-positive SD is an input error: exit 2, nothing written
+    bad = tmp_path / "bad"
+    assert main(["fit", str(challenge / "datasets_text" / "dataset1.txt"), "--basis",
+                 str(challenge / "basisset_text_noTMS"), "-o", str(bad), "--quiet", "--metabolite-shifts", "0"]) == 2
+    assert not bad.exists()
