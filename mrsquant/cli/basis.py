@@ -29,6 +29,10 @@ def add_subparser(sub) -> None:
                    help="comma-separated names (default: the whole library); MM/lipid names "
                         "such as MM0.92 or Lip13 add Gaussian components")
     s.add_argument("--mm", action="store_true", help="add all consensus MM and lipid components")
+    s.add_argument("--spin-variant", action="append", default=[], metavar="NAME=VARIANT",
+                   help="use a cited alternative spin-system entry for one metabolite instead "
+                        "of the default table (repeatable): GSH=tkac2008, Asc=terpstra2006; "
+                        "see docs/basis.md")
     s.add_argument("--edit-ppm", type=float, metavar="P", help="MEGA-PRESS ON editing frequency")
     s.add_argument("--edit-off-ppm", type=float, default=7.5, metavar="P")
     s.add_argument("--edit-bw", type=float, default=60.0, metavar="HZ",
@@ -91,6 +95,7 @@ def run_simulate(args) -> int:
         mets = [m.strip() for m in args.metabolites.split(",") if m.strip()]
     if args.sequence == "mega-press" and args.edit_ppm is None:
         raise InputError("--sequence mega-press needs --edit-ppm (1.9 for GABA, 4.56 for GSH)")
+    spin_variants = _spin_variants(args.spin_variant, mets)
     states = ["on", "off", "diff"] if (args.sequence == "mega-press" and args.edit_state == "all") \
         else [args.edit_state if args.sequence == "mega-press" else "diff"]
     out = Path(args.output)
@@ -102,20 +107,57 @@ def run_simulate(args) -> int:
             edit_bw_hz=args.edit_bw, edit_state=state, lw_hz=args.lw,
             macromolecules=True if args.mm else None, reference_ppm=args.reference_ppm,
             refocusing_pulse=args.refocusing_pulse, refocusing_ms=args.refocusing_ms,
-            pulse_carrier_ppm=args.pulse_carrier_ppm, progress=True)
+            pulse_carrier_ppm=args.pulse_carrier_ppm, spin_variants=spin_variants,
+            progress=True)
         target = _suffixed(out, state) if len(states) > 1 else out
-        basis.provenance["command"] = "mrsquant basis simulate " + " ".join(
-            f"{k} {v}" for k, v in _cli_echo(args).items())
+        basis.provenance["command"] = "mrsquant basis simulate " + " ".join(_cli_echo(args))
         _write(basis, target)
         print(f"wrote {target}: {len(basis.names)} spectra ({', '.join(basis.names)})")
     return 0
 
 
-def _cli_echo(args) -> dict:
+def _spin_variants(items, mets) -> dict | None:
+    """``--spin-variant NAME=VARIANT`` values as ``{canonical name: variant}`` (None if none).
+
+    Checked here, before anything is simulated or written: the metabolite must have cited
+    variants, the variant must be one of them, and the metabolite must be simulated.
+    """
+    if not items:
+        return None
+    from ..basis.names import canonical_name
+    from ..basis.spin_systems import library
+    known = {name: list(entry["variants"]) for name, entry in library().items()
+             if entry.get("variants")}
+    choices = ", ".join(f"{n}={v}" for n, vs in known.items() for v in vs)
+    simulated = None if mets is None else {canonical_name(m) for m in mets}
+    chosen: dict[str, str] = {}
+    for item in items:
+        raw_name, sep, raw_variant = item.partition("=")
+        name, variant = canonical_name(raw_name), raw_variant.strip()
+        if not sep or not raw_name.strip() or not variant:
+            raise InputError(f"--spin-variant {item!r}: expected NAME=VARIANT; choices: {choices}")
+        if name not in known:
+            raise InputError(f"--spin-variant {item!r}: no cited variants for {raw_name.strip()!r}; "
+                             f"choices: {choices}")
+        match = {v.lower(): v for v in known[name]}.get(variant.lower())
+        if match is None:
+            raise InputError(f"--spin-variant {item!r}: {name} has no variant {variant!r}; "
+                             f"choices: {', '.join(f'{name}={v}' for v in known[name])}")
+        if chosen.get(name, match) != match:
+            raise InputError(f"--spin-variant: {name} given twice ({chosen[name]}, {match})")
+        if simulated is not None and name not in simulated:
+            raise InputError(f"--spin-variant {item!r}: {name} is not in --metabolites")
+        chosen[name] = match
+    return chosen
+
+
+def _cli_echo(args) -> list[str]:
     keys = ("sequence", "te", "te1", "te2", "tm", "field_mhz", "points", "bandwidth",
             "metabolites", "edit_ppm", "edit_state", "lw", "reference_ppm", "refocusing_pulse")
-    return {f"--{k.replace('_', '-')}": getattr(args, k) for k in keys
-            if getattr(args, k, None) is not None}
+    words = [f"--{k.replace('_', '-')} {getattr(args, k)}" for k in keys
+             if getattr(args, k, None) is not None]
+    words += [f"--spin-variant {v}" for v in getattr(args, "spin_variant", None) or []]
+    return words
 
 
 def run_convert(args) -> int:
@@ -143,6 +185,9 @@ def run_info(args) -> int:
     print(f"frequency  {b.spectrometer_frequency_mhz:.4f} MHz")
     print(f"TE         {'unknown' if b.te_ms is None else f'{b.te_ms:g} ms'}")
     print(f"sequence   {b.sequence}")
+    variants = b.provenance.get("spin_variants")
+    if variants:
+        print("variants   " + ", ".join(f"{k}={v}" for k, v in variants.items()))
     for name, a0, sc in zip(b.names, spec, b.scaling):
         print(f"  {name:8s} |FID(0)| {a0:9.4g}  scaling {sc:g}")
     return 0
