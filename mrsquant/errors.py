@@ -15,3 +15,7 @@ class MetadataError(MRSQuantError, ValueError):
 
 class BasisMismatchError(MRSQuantError, ValueError):
     """A basis set does not fit the data (field, dwell time, TE)."""
+
+
+class BasisMismatchWarning(UserWarning):
+    """The basis may not suit the data (e.g. a different TE): fitted, but said clearly."""

@@ -8,6 +8,7 @@ a :class:`~mrsquant.fitting.result.FitResult`.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from .. import axes
 from ..basis.basis import Basis
 from ..basis.names import is_lipid, is_macromolecule
-from ..errors import BasisMismatchError, InputError
+from ..errors import BasisMismatchError, BasisMismatchWarning, InputError
 from ..spectra import Spectra
 from . import _core
 from .result import FitResult
@@ -176,13 +177,18 @@ class FitModel:
         with _single_threaded_blas():
             parts = self._fit_chunks(design, fids, progress)
         arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        return FitResult(arrays=arrays, names=list(names), basis_names=self.basis.names,
-                         ppm=design.ppm_w, spectra=spectra, model=self, design=design,
-                         shape=spectra.shape)
+        res = FitResult(arrays=arrays, names=list(names), basis_names=self.basis.names,
+                        ppm=design.ppm_w, spectra=spectra, model=self, design=design,
+                        shape=spectra.shape)
+        res.warnings = self.basis.check_compatible(spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz,
+                                                   te_ms=spectra.te_ms)
+        return res
 
     def prepare(self, spectra: Spectra, names=None):
         """Check the basis against the data; return ``(design, fids (N, P), names)``."""
-        self.basis.check_compatible(spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz)
+        for msg in self.basis.check_compatible(spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz,
+                                               te_ms=spectra.te_ms):
+            warnings.warn(msg, BasisMismatchWarning, stacklevel=3)
         design = self.design_for(spectra.n_points, spectra.dwelltime_s,
                                  spectra.spectrometer_frequency_mhz, spectra.centre_ppm)
         fids = spectra.flat()

@@ -9,11 +9,12 @@ import csv
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import MRSQuantError
+from ..errors import BasisMismatchWarning, MRSQuantError
 from ..spectra import Spectra
 
 
@@ -140,16 +141,24 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             bar.update(n_done - _done[0])
             _done[0] = n_done
         try:
-            if scheduler is not None or client is not None:
-                from .distributed import fit_distributed
-                res = fit_distributed(model, batch, client=client, scheduler=scheduler, names=names,
-                                      progress=tick)
-            else:
-                res = model.fit(batch, names=names, progress=tick)
+            mismatch = model.basis.check_compatible(spectrometer_frequency_mhz=first.spectrometer_frequency_mhz,
+                                                    te_ms=first.te_ms)
+            with warnings.catch_warnings():   # said once, below, as a clean line
+                warnings.simplefilter("ignore", BasisMismatchWarning)
+                if scheduler is not None or client is not None:
+                    from .distributed import fit_distributed
+                    res = fit_distributed(model, batch, client=client, scheduler=scheduler, names=names,
+                                          progress=tick)
+                else:
+                    res = model.fit(batch, names=names, progress=tick)
         except MRSQuantError as exc:
             for n in names:
                 failed[n] = str(exc)
             continue
+        res.warnings = mismatch
+        for msg in mismatch:
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            print(f"mrsquant fit: warning: {msg} ({shown}): fitted anyway; check the basis", file=sys.stderr)
         res.inputs = [str(it[1]) for it in items]
         res.headers = [it[2].meta for it in items]
         res.affines = [None if it[2].affine is None else np.asarray(it[2].affine).tolist() for it in items]

@@ -69,6 +69,7 @@ class FitResult:
         self.conc_mm = None        # (N, M') set by quant.water_scaling
         self.conc_crlb_mm = None
         self.water = None          # dict of water-fit arrays when a reference was given
+        self.warnings: list[str] = []   # basis/data mismatches that did not stop the fit (e.g. TE)
         self.inputs: list[str] = []
         self.water_inputs: list[str] = []
         self.headers: list[dict] = []
@@ -186,6 +187,7 @@ class FitResult:
             "header": json.dumps(self.headers, default=str),
             "affines": json.dumps(self.affines),
             "preprocessing": json.dumps(self.preprocessing, default=str),
+            "basis_warnings": json.dumps(list(self.warnings)),
         })
         return ds
 

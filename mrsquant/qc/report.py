@@ -604,6 +604,9 @@ def _model_lines(ds, i, inputs, water_refs):
            ("Model", f"fit {_num(a.get('ppm_min', np.nan)):g}-{_num(a.get('ppm_max', np.nan)):g} ppm; "
                      + (opt_text or "default options")),
            ("Fitted", "; ".join(params) or "n/a")]
+    warned = _json_attr(ds, "basis_warnings", []) or []
+    if warned:
+        out.insert(4, ("BASIS CHECK", "; ".join(map(str, warned))))
     return out
 
 

@@ -1,4 +1,6 @@
 """Fitting core: simulated spectra with known parameters, then the challenge truth."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,3 +101,36 @@ def test_challenge_ratios(challenge_fit, shared_data, name, truth_row, tol):
     est = r.ratio("tCr")[:, r.metabolites.index(name)]
     tr = np.array([truth.loc[truth_row, f"dataset{i}"] / truth.loc["Cr+PCr", f"dataset{i}"] for i in ids])
     assert np.all(np.abs(est / tr - 1) < tol), (est, tr)
+
+
+def test_te_mismatch_is_said_on_use(challenge, tmp_path, capsys):
+    """A basis for another TE is fitted, but said clearly: Python warning, result, fit.nc, CLI line."""
+    import json
+    import warnings
+
+    import mrsquant as mq
+    from mrsquant.basis.io import load_basis
+    from mrsquant.cli import main
+    from mrsquant.errors import BasisMismatchWarning
+    from mrsquant.fitting import FitModel, open_fit
+
+    basis = load_basis(challenge / "basisset_text_noTMS")                 # TE 30
+    s = mq.load(challenge / "datasets_text" / "dataset1.txt")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = FitModel(basis).fit(s.replace(te_ms=20.0))
+    assert any(issubclass(w.category, BasisMismatchWarning) and "TE" in str(w.message) for w in caught)
+    assert res.warnings == ["basis TE 30 ms differs from the data TE 20 ms"]
+    assert json.loads(res.to_xarray().attrs["basis_warnings"]) == res.warnings
+    with warnings.catch_warnings(record=True) as caught:               # same TE: nothing said
+        warnings.simplefilter("always")
+        assert FitModel(basis).fit(s).warnings == []
+    assert not any(issubclass(w.category, BasisMismatchWarning) for w in caught)
+    # CLI: one clean warning line on stderr, recorded in fit.nc
+    steam = Path(__file__).resolve().parents[2] / "data" / "basis" / "steam_te20_tm10_3T"
+    out = tmp_path / "o"
+    assert main(["fit", str(challenge / "datasets_text" / "dataset1.txt"), "--basis", str(steam),
+                 "-o", str(out), "--quiet"]) == 0
+    err = [ln for ln in capsys.readouterr().err.splitlines() if "warning" in ln]
+    assert len(err) == 1 and "basis TE 20 ms differs from the data TE 30 ms" in err[0]
+    assert "TE" in open_fit(out).attrs["basis_warnings"]
