@@ -124,3 +124,30 @@ def spinor_rotations(pulse: ShapedPulse, *, duration_s: float, flip_deg: float,
     R[..., 1, 0] = b * half / half
     R[..., 1, 1] = np.conj(a) / (half * half)
     return R
+
+
+def kron_rotations(r: np.ndarray) -> np.ndarray:
+    """Kronecker product of one-spin rotations ``r`` (n_spins, 2, 2) -> (2**n, 2**n).
+
+    Spin 0 is the most significant bit, as in the simulator's product basis.
+    """
+    R = np.ones((1, 1), complex)
+    for k in range(r.shape[0]):
+        R = np.kron(R, r[k])
+    return R
+
+
+def inversion_profile(pulse: ShapedPulse, *, duration_s: float, offsets_hz,
+                      flip_deg: float = 180.0) -> np.ndarray:
+    """``|beta|^2`` of the pulse at each offset: the fraction of Iz inverted (1 = full inversion)."""
+    R = spinor_rotations(pulse, duration_s=duration_s, flip_deg=flip_deg,
+                         offsets_hz=np.asarray(offsets_hz, float))
+    return np.abs(R[..., 1, 0]) ** 2
+
+
+def inversion_fwhm_hz(pulse: ShapedPulse, *, duration_s: float, flip_deg: float = 180.0) -> float:
+    """Full width (Hz) of the region where ``|beta|^2 >= 0.5`` (searched within +-20/T)."""
+    off = np.linspace(-20 / duration_s, 20 / duration_s, 8001)
+    inside = off[inversion_profile(pulse, duration_s=duration_s, offsets_hz=off,
+                                   flip_deg=flip_deg) >= 0.5]
+    return float(inside.max() - inside.min()) if inside.size else 0.0

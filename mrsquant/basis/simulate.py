@@ -94,7 +94,7 @@ def _rotation(n: int, angle_deg: float, phase_deg: float, mask: np.ndarray) -> n
 def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
                     te2_ms: float | None = None, tm_ms: float | None = None,
                     edit_ppm: float | None = None, edit_bw_hz: float = 60.0,
-                    refocusing=None) -> list[tuple]:
+                    refocusing=None, editing=None) -> list[tuple]:
     """The pulse sequence as events: ``("pulse", angle_deg, phase_deg, band)``,
     ``("delay", seconds)``, ``("filter", coherence_order)``.
 
@@ -114,6 +114,15 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
     ``refocusing`` (PRESS only): ``(ShapedPulse, duration_s, carrier_ppm, n_positions)``
     replaces the two ideal 180s by ``("shaped", ...)`` events: the pulse's one-spin
     rotations averaged over slice positions, with crusher pathway selection.
+
+    ``editing`` (mega-press only): ``(ShapedPulse, duration_s)`` replaces the ideal
+    selective inversions by ``("edit", pulse, duration_s, edit_ppm)`` events: each
+    proton gets the pulse's 180-degree one-spin rotation at its offset from
+    ``edit_ppm`` (spatially uniform). Coherence order -1 is kept after the excitation
+    (PRESS crushers) and orders +-1 after each editing pulse (crushers and phase
+    cycling remove z-storage and multiple-quantum pathways). The pulse, centred on
+    the editing times, must end after the neighbouring refocusing pulses / before the
+    echo top: ``duration <= TE/2`` and ``duration <= (TE2 - TE1)/2``.
     """
     seq = sequence.lower()
     te = float(te_ms) * 1e-3
@@ -123,6 +132,8 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
         raise InputError(f"unknown sequence {sequence!r}; choose from {', '.join(SEQUENCES)}")
     if refocusing is not None and seq != "press":
         raise InputError("shaped refocusing pulses are implemented for press only")
+    if editing is not None and seq != "mega-press":
+        raise InputError("shaped editing pulses are for mega-press only")
     if seq == "pulse-acquire":
         return [exc]
     if te <= 0:
@@ -149,8 +160,22 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
         t2 = te1 + te2 / 2
         e1, e2 = t2 - te / 4, t2 + te / 4
         band = ("pulse", 180.0, 0.0, (float(edit_ppm), float(edit_bw_hz)))
-        return [exc, ("delay", te1 / 2), ref(), ("delay", e1 - te1 / 2), band,
-                ("delay", t2 - e1), ref(), ("delay", e2 - t2), band, ("delay", te - e2)]
+        head = [exc]
+        if editing is not None:
+            pulse, dur = editing
+            room = min(e1 - te1 / 2, t2 - e1, e2 - t2, te - e2)   # centre to nearest event
+            if dur <= 0 or dur / 2 > room + 1e-9:
+                raise InputError(
+                    f"editing pulse of {dur * 1e3:g} ms does not fit the MEGA-PRESS timing "
+                    f"(TE {te * 1e3:g}, TE1 {te1 * 1e3:g}, TE2 {te2 * 1e3:g} ms): it is centred "
+                    f"{(e1 - te1 / 2) * 1e3:g} ms after the 1st refocusing pulse, "
+                    f"{(t2 - e1) * 1e3:g} ms from the 2nd and {(te - e2) * 1e3:g} ms before the "
+                    f"echo, so at most {2 * room * 1e3:g} ms; shorten --editing-ms or change "
+                    f"TE/TE1 (needs duration <= TE/2 and <= (TE2 - TE1)/2)")
+            band = ("edit", pulse, float(dur), float(edit_ppm))
+            head = [exc, ("filter", -1)]
+        return head + [("delay", te1 / 2), ref(), ("delay", e1 - te1 / 2), band,
+                       ("delay", t2 - e1), ref(), ("delay", e2 - t2), band, ("delay", te - e2)]
     if seq == "steam":
         tm = 0.0 if tm_ms is None else tm_ms * 1e-3
         return [exc, ("filter", 1), ("delay", te / 2), ("pulse", 90.0, 90.0, None),
@@ -225,6 +250,8 @@ def simulate_group(group: SpinGroup, events, *, field_mhz: float,
                 rho = np.where(np.isclose(coherence, ev[1]), rho, 0)
             elif ev[0] == "shaped":
                 rho = _shaped_refocus(rho, ev, group.shifts_ppm[prot], field_mhz, coherence)
+            elif ev[0] == "edit":
+                rho = _shaped_edit(rho, ev, group.shifts_ppm[prot], field_mhz, coherence)
         rho_e = V.conj().T @ rho @ V
         det_e = V.conj().T @ fplus @ V
         a = rho_e * det_e.T                       # signal = sum a_rs exp(-i (E_r - E_s) t)
@@ -254,6 +281,18 @@ def _shaped_refocus(rho, ev, shifts_ppm, field_mhz, coherence):
     return np.where(keep, out, 0).sum(axis=0) * (span / n_pos)
 
 
+def _shaped_edit(rho, ev, shifts_ppm, field_mhz, coherence):
+    """Shaped editing pulse: per-spin 180-degree rotations at each offset from the editing
+    frequency (no slice selection), then coherence orders +-1 kept."""
+    from .pulses import kron_rotations, spinor_rotations
+    _, pulse, duration_s, edit_ppm = ev
+    r = spinor_rotations(pulse, duration_s=duration_s, flip_deg=180.0,
+                         offsets_hz=(shifts_ppm - edit_ppm) * field_mhz)
+    R = kron_rotations(r)
+    out = R @ rho @ R.conj().T
+    return np.where(np.isclose(np.abs(coherence), 1), out, 0)
+
+
 def lines_to_fid(freqs_hz, amps, *, n_points: int, dwelltime_s: float,
                  lw_hz: float = 0.0, block: int = 64) -> np.ndarray:
     """``sum(amps * exp(-2j pi freqs t)) * exp(-pi lw t)`` on the acquisition grid.
@@ -277,7 +316,7 @@ def _global_phase(events, field_mhz, centre_ppm) -> complex:
     """Echo-top amplitude of one on-resonance proton (hard pulses only)."""
     ref = SpinGroup(np.array([centre_ppm]), ("1H",), np.zeros((1, 1)))
     hard = [("pulse", 180.0, 0.0, None) if e[0] == "shaped" else e for e in events
-            if not (e[0] == "pulse" and e[3] is not None)]
+            if not (e[0] == "pulse" and e[3] is not None) and e[0] != "edit"]
     _, a = simulate_group(ref, hard, field_mhz=field_mhz, centre_ppm=centre_ppm)
     return complex(a.sum())
 
@@ -324,7 +363,8 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
                    centre_ppm: float = axes.WATER_PPM, progress: bool = False,
                    spin_library=None, spin_variants=None, refocusing_pulse=None,
                    refocusing_ms: float = 5.2, pulse_carrier_ppm: float = 3.0,
-                   n_positions: int = 41) -> Basis:
+                   n_positions: int = 41, editing_pulse=None,
+                   editing_ms: float = 14.0) -> Basis:
     """Simulate a basis set with ideal pulses.
 
     Parameters
@@ -357,6 +397,13 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         slice positions (+-1.5 slice thicknesses) in each refocusing direction;
         amplitudes stay relative to ideal pulses (a perfect rectangular profile
         gives 1 per proton). See mrsquant.basis.pulses.
+    editing_pulse : str, Path or ShapedPulse, optional
+        MEGA-PRESS only: shaped editing pulses (Siemens ``.pta``) of ``editing_ms``
+        (default 14 ms, which fits the default TE 68 / TE1 15 timing) instead of ideal
+        selective inversions; ``edit_bw_hz`` is then unused (the bandwidth follows from
+        the pulse and its duration). Each proton gets the pulse's rotation at its offset
+        from the ON / OFF frequency; J is neglected during the pulse; the pulse must fit
+        the timing (docs/basis.md).
 
     Returns
     -------
@@ -386,6 +433,18 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         pulse = refocusing_pulse if isinstance(refocusing_pulse, ShapedPulse) \
             else read_pta(refocusing_pulse)
         kw["refocusing"] = (pulse, refocusing_ms * 1e-3, pulse_carrier_ppm, int(n_positions))
+    edit_info = None
+    if editing_pulse is not None:
+        from .pulses import ShapedPulse, inversion_fwhm_hz, read_pta
+        if seq != "mega-press":
+            raise InputError("editing_pulse is for mega-press only")
+        epulse = editing_pulse if isinstance(editing_pulse, ShapedPulse) \
+            else read_pta(editing_pulse)
+        kw["editing"] = (epulse, float(editing_ms) * 1e-3)
+        edit_info = {"pulse": str(getattr(editing_pulse, "name", editing_pulse)),
+                     "duration_ms": float(editing_ms),
+                     "inversion_fwhm_hz": round(inversion_fwhm_hz(
+                         epulse, duration_s=float(editing_ms) * 1e-3), 2)}
     if seq == "mega-press":
         variants = {"on": sequence_events(seq, edit_ppm=edit_ppm, **kw),
                     "off": sequence_events(seq, edit_ppm=edit_off_ppm, **kw)}
@@ -440,7 +499,8 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     prov = {"simulator": f"mrsquant {__version__} mrsquant.basis.simulate (ideal pulses)",
             "sequence": seq, "te_ms": te_ms, "te1_ms": te1_ms, "te2_ms": te2_ms, "tm_ms": tm_ms,
             "edit_ppm": edit_ppm, "edit_off_ppm": edit_off_ppm if seq == "mega-press" else None,
-            "edit_bw_hz": edit_bw_hz if seq == "mega-press" else None,
+            "edit_bw_hz": edit_bw_hz if seq == "mega-press" and edit_info is None else None,
+            "editing_pulse": edit_info,
             "edit_state": edit_state if seq == "mega-press" else None,
             "lw_hz": lw_hz, "reference_ppm": reference_ppm, "hetero": hetero,
             "spin_variants": chosen or None,

@@ -49,6 +49,12 @@ def add_subparser(sub) -> None:
                    help="duration of the shaped refocusing pulse (default 5.2 ms)")
     s.add_argument("--pulse-carrier-ppm", type=float, default=3.0, metavar="P",
                    help="carrier of the shaped pulses (default 3.0 ppm)")
+    s.add_argument("--editing-pulse", metavar="PTA",
+                   help="MEGA-PRESS only: shaped editing pulses (Siemens .pta) instead of ideal "
+                        "selective inversions (--edit-bw is then unused); see docs/basis.md")
+    s.add_argument("--editing-ms", type=float, default=14.0, metavar="MS",
+                   help="duration of the shaped editing pulse (default 14 ms; must fit the "
+                        "TE timing: <= TE/2 and <= (TE2 - TE1)/2)")
     s.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="*.BASIS writes LCModel, anything else an mrsquant basis folder")
     s.set_defaults(func=run_simulate)
@@ -95,6 +101,8 @@ def run_simulate(args) -> int:
         mets = [m.strip() for m in args.metabolites.split(",") if m.strip()]
     if args.sequence == "mega-press" and args.edit_ppm is None:
         raise InputError("--sequence mega-press needs --edit-ppm (1.9 for GABA, 4.56 for GSH)")
+    if args.editing_pulse is not None and args.sequence != "mega-press":
+        raise InputError("--editing-pulse is for --sequence mega-press only")
     spin_variants = _spin_variants(args.spin_variant, mets)
     states = ["on", "off", "diff"] if (args.sequence == "mega-press" and args.edit_state == "all") \
         else [args.edit_state if args.sequence == "mega-press" else "diff"]
@@ -108,7 +116,7 @@ def run_simulate(args) -> int:
             macromolecules=True if args.mm else None, reference_ppm=args.reference_ppm,
             refocusing_pulse=args.refocusing_pulse, refocusing_ms=args.refocusing_ms,
             pulse_carrier_ppm=args.pulse_carrier_ppm, spin_variants=spin_variants,
-            progress=True)
+            editing_pulse=args.editing_pulse, editing_ms=args.editing_ms, progress=True)
         target = _suffixed(out, state) if len(states) > 1 else out
         basis.provenance["command"] = "mrsquant basis simulate " + " ".join(_cli_echo(args))
         _write(basis, target)
@@ -153,7 +161,8 @@ def _spin_variants(items, mets) -> dict | None:
 
 def _cli_echo(args) -> list[str]:
     keys = ("sequence", "te", "te1", "te2", "tm", "field_mhz", "points", "bandwidth",
-            "metabolites", "edit_ppm", "edit_state", "lw", "reference_ppm", "refocusing_pulse")
+            "metabolites", "edit_ppm", "edit_state", "lw", "reference_ppm", "refocusing_pulse",
+            "editing_pulse")
     words = [f"--{k.replace('_', '-')} {getattr(args, k)}" for k in keys
              if getattr(args, k, None) is not None]
     words += [f"--spin-variant {v}" for v in getattr(args, "spin_variant", None) or []]
