@@ -439,6 +439,13 @@ def covariance(design: Design, theta: np.ndarray, ev: Evaluation, lam: np.ndarra
     prior = np.zeros_like(fisher)
     prior[:, :c, :c] = penalty_matrix(design, lam, m, kappa)
     prior[:, c:, c:] = noise_var[:, None, None] * np.diag(1.0 / design.prior_sd ** 2)
+    fixed = np.nonzero(design.upper <= design.lower)[0] + c     # held parameters are not estimated
+    if fixed.size:
+        fisher[:, fixed, :] = 0.0
+        fisher[:, :, fixed] = 0.0
+        prior[:, fixed, :] = 0.0
+        prior[:, :, fixed] = 0.0
+        prior[:, fixed, fixed] = 1.0
     total = fisher + prior
     idx = np.arange(c + q)
     total[:, idx, idx] += 1e-12 * np.abs(total[:, idx, idx]).max(axis=1, keepdims=True)

@@ -157,6 +157,7 @@ class FitResult:
                 "lw_gauss_hz": ("spectrum", gauss_fwhm),
                 "noise_sd": ("spectrum", self.arrays["noise_sd"]),
                 "status": ("spectrum", np.array(self.status, dtype=object)),
+                "voigt_weight": ("spectrum", self.arrays.get("voigt_weight", np.ones(len(self.names)))),
             },
             coords={"spectrum": self.names, "metabolite": self.metabolites,
                     "basis_metabolite": list(self.basis_names), "ppm": self.ppm},

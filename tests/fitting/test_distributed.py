@@ -130,8 +130,11 @@ def test_mrsi_on_dask_equals_in_process(thread_client, basis):
     local = metabolite_maps(fit_mrsi(model, csi, mask="all"))
     remote = metabolite_maps(fit_mrsi(model, csi, mask="all", client=thread_client, chunk_size=1))
     assert local.keys() == remote.keys()
-    assert np.allclose(remote["tNAA_amplitude"], local["tNAA_amplitude"], rtol=1e-6)
-    assert np.allclose(remote["tNAA_ratio_tcr"], local["tNAA_ratio_tcr"], rtol=1e-6)
+    # chunks of 1 vs one chunk of 4: the float32 batched products round differently with the batch
+    # size (~1e-7); the Akaike weight of the lineshape average passes that on (measured 2e-6 relative),
+    # far below any CRLB
+    assert np.allclose(remote["tNAA_amplitude"], local["tNAA_amplitude"], rtol=1e-4)
+    assert np.allclose(remote["tNAA_ratio_tcr"], local["tNAA_ratio_tcr"], rtol=1e-4)
 
 
 def test_needs_client_or_scheduler(in_process, spectra):

@@ -72,6 +72,40 @@ def test_crlb_is_honest(basis):
         assert 0.7 < ratio < 1.4, (name, ratio)
 
 
+def test_low_snr_amplitudes_nearly_unbiased(basis):
+    """Absolute amplitudes at NAA SNR 15 with Voigt lines (Lorentzian 4 Hz + Gaussian 1.5 Hz).
+
+    A Voigt-only fit moves width into the Gaussian term at low SNR and reads the
+    amplitudes low (here -3.5 % tCr, -4 % tNAA); the Akaike-weighted
+    Voigt/Lorentzian average removes most of that (docs/fitting.md). 120 noise
+    realisations, fixed seed: the mean's standard error is ~0.7 %, so a 2 %
+    bound leaves room for it and fails on the Voigt-only fit.
+    """
+    amps = truth_amplitudes(basis)
+    t = axes.time_axis(basis.n_points, basis.dwelltime_s)
+    s_g = (np.pi * 1.5 / 2) ** 2 / np.log(2)
+    fid = (amps @ basis.fids) * np.exp(-np.pi * 4.0 * t - s_g * t * t)
+    naa_height = axes.to_spectrum(fid)[np.abs(basis.ppm - 2.01) < 0.05].real.max()
+    sd_time = naa_height / 15.0 / np.sqrt(t.size)
+    rng = np.random.default_rng(21)
+    data = fid + sd_time * (rng.standard_normal((120, t.size)) + 1j * rng.standard_normal((120, t.size)))
+    s = mq.Spectra(data=data, dims=("dyn",), dwelltime_s=basis.dwelltime_s,
+                   spectrometer_frequency_mhz=basis.spectrometer_frequency_mhz, te_ms=30)
+    truth = {"tCr": amps[basis.names.index("Cr")] + amps[basis.names.index("PCr")],
+             "tNAA": amps[basis.names.index("NAA")] + amps[basis.names.index("NAAG")]}
+
+    def bias(result, name):
+        return np.mean(result.amplitude[:, result.metabolites.index(name)]) / truth[name] - 1
+
+    r = FitModel(basis).fit(s)
+    voigt_only = FitModel(basis, lineshape_selection=False).fit(s)
+    for name in truth:
+        assert abs(bias(r, name)) < 0.02, (name, bias(r, name))
+        assert bias(voigt_only, name) < -0.025, (name, bias(voigt_only, name))   # the effect is real
+    w = r.arrays["voigt_weight"]
+    assert np.all((0.0 <= w) & (w <= 1.0)) and 0.0 < w.mean() < 1.0
+
+
 def test_batch_equals_single(basis):
     amps = truth_amplitudes(basis)
     s = simulate(basis, amps, n=3, noise_sd=4.0, seed=5)
