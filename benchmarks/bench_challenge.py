@@ -109,6 +109,7 @@ def main(argv=None):
         lines.append(f"| {peer} | " + " | ".join(f"{vals[m]:.1f}" for m in REPORTED) + " |")
     lines.append("| **mrsquant** | " + " | ".join(f"**{np.mean(rows[m]):.1f}**" for m in REPORTED) + " |")
     table = "\n".join(lines)
+    table += "\n\nUnrounded: " + ", ".join(f"{m} {np.mean(rows[m]):.2f}" for m in REPORTED) + "."
     print(table)
     for m, v in rows.items():
         print(f"{m:5s} mean {np.mean(v):6.1f}  median {np.median(v):6.1f}  max {np.max(v):6.1f}")
