@@ -585,6 +585,8 @@ def _model_lines(ds, i, inputs, water_refs):
             x = np.asarray(ds[var].values[i], float).ravel()
             if x.size and np.isfinite(x).any():
                 params.append(f"{label} {', '.join(f'{v:.3g}' for v in x[:3])} {unit}")
+    if "voigt_weight" in ds and ds["voigt_weight"].size:
+        params.append(f"Voigt weight {float(ds['voigt_weight'].values[i]):.2f} (vs Lorentzian)")
     a = ds.attrs
     acq = []
     if "spectrometer_frequency_mhz" in a:
