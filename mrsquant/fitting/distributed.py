@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import InputError, MRSQuantError
 from ..spectra import Spectra
-from .model import FitModel, _single_threaded_blas, fit_batch
+from .model import FitModel, _single_threaded_blas, fit_batch, mark_empty
 from .result import FitResult
 
 #: retries of a failed chunk before it is reported
@@ -197,6 +197,7 @@ def fit_distributed(model: FitModel, spectra: Spectra, *, client=None, scheduler
     result = FitResult(arrays=arrays, names=names, basis_names=model.basis.names, ppm=design.ppm_w,
                        spectra=spectra, model=model, design=design, shape=spectra.shape)
     result.failed_chunks = failed_chunks
+    mark_empty(result, fids)
     for a, b, why in failed_chunks:
         print(f"mrsquant: warning: spectra {a}-{b - 1} failed after {retries} retries: {why}",
               file=sys.stderr)

@@ -183,6 +183,7 @@ class FitModel:
                         shape=spectra.shape)
         res.warnings = self.basis.check_compatible(spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz,
                                                    te_ms=spectra.te_ms)
+        mark_empty(res, fids)
         return res
 
     def prepare(self, spectra: Spectra, names=None):
@@ -415,6 +416,19 @@ def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis
         "voigt_weight": w_voigt,
         "n_iter": n_iter,
     }
+
+
+def mark_empty(result: FitResult, fids: np.ndarray) -> None:
+    """Spectra without any signal (all points zero, e.g. a masked voxel or a dropped
+    acquisition) cannot be fitted: NaN estimates and status ``failed: ...``."""
+    empty = ~np.any(fids != 0, axis=1)
+    if not empty.any():
+        return
+    for key in ("amplitude", "cov_amplitude"):
+        result.arrays[key] = result.arrays[key].astype(float)
+        result.arrays[key][empty] = np.nan
+    for i in np.nonzero(empty)[0]:
+        result.status[i] = "failed: empty spectrum (all points zero)"
 
 
 def _lorentzian_design(design: _core.Design) -> _core.Design:

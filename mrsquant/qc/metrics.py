@@ -82,6 +82,7 @@ def reference_singlet(names) -> tuple[str, float] | None:
     return None
 
 
+@np.errstate(divide="ignore", invalid="ignore")      # an empty spectrum gives NaN, not a warning
 def fit_quality(result) -> dict:
     """SNR (both conventions), NAA FWHM and fit-quality number of a FitResult."""
     a = result.arrays
@@ -111,6 +112,7 @@ STATUS_RULES = {
 }
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def status_flags(ds, rules=STATUS_RULES) -> list[str]:
     """``ok`` or a ``;``-separated list of problems per spectrum of a fit Dataset."""
     ppm = ds["ppm"].values

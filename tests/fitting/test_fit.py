@@ -168,3 +168,18 @@ def test_te_mismatch_is_said_on_use(challenge, tmp_path, capsys):
     err = [ln for ln in capsys.readouterr().err.splitlines() if "warning" in ln]
     assert len(err) == 1 and "basis TE 20 ms differs from the data TE 30 ms" in err[0]
     assert "TE" in open_fit(out).attrs["basis_warnings"]
+
+
+def test_empty_spectrum_fails_alone(basis):
+    """An all-zero spectrum in a batch is 'failed' with NaN estimates; the others are untouched."""
+    amps = truth_amplitudes(basis)
+    s = simulate(basis, amps, n=3, noise_sd=4.0, seed=9)
+    data = s.data.copy()
+    data[1] = 0
+    model = FitModel(basis)
+    r = model.fit(s.replace(data=data))
+    alone = model.fit(s.replace(data=data[[0, 2]]))
+    assert r.status[1].startswith("failed: empty spectrum")
+    assert np.isnan(r.amplitude[1]).all() and np.isnan(r.crlb_abs[1]).all()
+    assert r.status[0] == r.status[2] == "ok"
+    assert np.allclose(r.amplitude[[0, 2]], alone.amplitude, rtol=1e-4, atol=1e-6 * np.abs(alone.amplitude).max())
