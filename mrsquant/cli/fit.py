@@ -26,6 +26,9 @@ def add_subparser(sub):
                    help="a soft extra frequency shift per metabolite (prior SD, default 1 Hz): recommended "
                         "when the basis comes from a different spin-system table than the data, e.g. a "
                         "simulated basis (docs/fitting.md)")
+    p.add_argument("--ratios", nargs="+", default=(), metavar="NUM/DEN",
+                   help="also write ratios.tsv with these ratios and their covariance-aware SD, "
+                        "e.g. tCho/tNAA Glx/GABA (docs/quantification.md)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask.distributed scheduler (tcp://host:8786): fit chunks on its workers")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -49,9 +52,9 @@ def run(args) -> int:
                     preprocess=not args.no_preprocess, scheduler=args.scheduler, edit=args.edit,
                     ppm_range=tuple(args.ppm_range),
                     baseline=args.baseline, lineshape=args.lineshape,
-                    priors=None if args.no_priors else "literature",
+                    priors=None if args.no_priors else "literature", ratios=args.ratios,
                     **_shift_options(args.metabolite_shifts))
     n_ok = sum(len(r.names) for r in out["results"])
     print(f"fitted {n_ok} spectra ({len(out['failed'])} failed) -> {out['outdir']}/concentrations.tsv, "
-          f"qc.tsv, fit.nc" + (", report.pdf" if args.report else ""))
+          f"qc.tsv, fit.nc" + (", ratios.tsv" if args.ratios else "") + (", report.pdf" if args.report else ""))
     return 0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BasisMismatchWarning, MRSQuantError
+from ..errors import BasisMismatchWarning, InputError, MRSQuantError
 from ..spectra import Spectra
 
 
@@ -77,9 +77,10 @@ def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
 
 
 def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=False,
-              progress=True, preprocess=True, scheduler=None, client=None, edit="diff",
+              progress=True, preprocess=True, scheduler=None, client=None, edit="diff", ratios=(),
               **model_options) -> dict:
-    """Fit files and write concentrations.tsv, qc.tsv, fit.nc (and report.pdf).
+    """Fit files and write concentrations.tsv, qc.tsv, fit.nc (and report.pdf; ratios.tsv
+    when ``ratios`` names any, e.g. ``["tCho/tNAA", "Glx/GABA"]``).
 
     Returns ``{"result": FitResult or None, "failed": {name: reason}, "outdir": Path}``.
     """
@@ -92,6 +93,7 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     inputs = [Path(p) for p in inputs]
     if isinstance(basis, (str, os.PathLike)):
         basis = load_basis(basis)
+    ratio_pairs = _check_ratios(ratios, basis)
     cfg = load_quant_config(quant_config)
     waters = [Path(w) for w in (water or [])]
     if waters and len(waters) not in (1, len(inputs)):
@@ -185,7 +187,27 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     if not results:
         raise MRSQuantError("nothing could be fitted: " + "; ".join(sorted(set(failed.values())))[:300])
     paths = {_stem(p): str(p) for p in inputs}
-    return write_outputs(results, failed, order, outdir, report=report, paths=paths)
+    return write_outputs(results, failed, order, outdir, report=report, paths=paths, ratios=ratio_pairs)
+
+
+def _check_ratios(ratios, basis) -> list[tuple[str, str]]:
+    """Parse ``NUM/DEN`` strings; both must be basis metabolites or combinations of them."""
+    from ..basis.names import COMBINED
+    from .result import parse_ratio
+
+    names = list(basis.names)
+    known = names + [k for k, parts in COMBINED.items() if all(p in names for p in parts) and k not in names]
+    pairs = []
+    for text in ratios or ():
+        try:
+            num, den = parse_ratio(text)
+        except ValueError as exc:
+            raise InputError(f"--ratios: {exc}") from None
+        for m in (num, den):
+            if m not in known:
+                raise InputError(f"--ratios {text!r}: {m!r} is not in the basis; choices: {', '.join(known)}")
+        pairs.append((num, den))
+    return pairs
 
 
 def _progress(total, enabled):
@@ -229,7 +251,10 @@ def _write_tsv(path: Path, columns, rows):
     os.replace(tmp, path)
 
 
-def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None) -> dict:
+RATIO_COLUMNS = ["spectrum", "ratio", "value", "sd"]
+
+
+def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=()) -> dict:
     import xarray as xr
 
     from ..qc.metrics import status_flags
@@ -256,6 +281,19 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=N
         qc_rows[name] = {"spectrum": name, "status": f"failed: {reason}"}
     _write_tsv(outdir / "concentrations.tsv", CONC_COLUMNS, [r for n in order for r in conc_rows.get(n, [])])
     _write_tsv(outdir / "qc.tsv", QC_COLUMNS, [qc_rows[n] for n in order if n in qc_rows])
+    if ratios:
+        ratio_rows = {}
+        for res, ds in zip(results, datasets):
+            for num, den in ratios:
+                value, sd = res.ratio_sd(num, den)
+                for i, name in enumerate(ds.spectrum.values):
+                    failed_fit = str(ds["status"].values[i]).startswith("failed")
+                    ratio_rows.setdefault(str(name), []).append(
+                        {"spectrum": name, "ratio": f"{num}/{den}",
+                         "value": None if failed_fit else value[i], "sd": None if failed_fit else sd[i]})
+        for name in failed:
+            ratio_rows[name] = [{"spectrum": name, "ratio": f"{a}/{b}"} for a, b in ratios]
+        _write_tsv(outdir / "ratios.tsv", RATIO_COLUMNS, [r for n in order for r in ratio_rows.get(n, [])])
     if datasets and failed:
         datasets.append(_failed_dataset(datasets[0], failed, paths or {}))
     ds_all = None

@@ -47,6 +47,30 @@ def ratio_to(amplitude: np.ndarray, names, reference: str = "tCr") -> np.ndarray
         return amplitude / ref[:, None]
 
 
+def parse_ratio(text: str) -> tuple[str, str]:
+    """``"tCho/tNAA"`` -> ``("tCho", "tNAA")``."""
+    parts = [p.strip() for p in str(text).split("/")]
+    if len(parts) != 2 or not all(parts):
+        raise ValueError(f"ratio {text!r}: write it as NUMERATOR/DENOMINATOR, e.g. tCho/tNAA")
+    return parts[0], parts[1]
+
+
+def ratio_with_sd(amplitude: np.ndarray, cov: np.ndarray, names, numerator: str, denominator: str):
+    """Ratio ``a/b`` per spectrum and its SD from the full covariance (first-order propagation).
+
+    ``var(a/b) = (a/b)^2 (var_a/a^2 + var_b/b^2 - 2 cov_ab/(a b))``: the correlation of
+    the two estimates (e.g. Glx and GABA sharing signal) is taken into account.
+    """
+    names = list(names)
+    i, j = names.index(numerator), names.index(denominator)
+    a, b = amplitude[:, i], amplitude[:, j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = a / b
+        rel = cov[:, i, i] / a ** 2 + cov[:, j, j] / b ** 2 - 2.0 * cov[:, i, j] / (a * b)
+        sd = np.abs(r) * np.sqrt(np.maximum(rel, 0.0))
+    return r, sd
+
+
 class FitResult:
     """Result of :meth:`FitModel.fit`.
 
@@ -105,6 +129,10 @@ class FitResult:
 
     def ratio(self, reference: str = "tCr") -> np.ndarray:
         return ratio_to(self.amplitude, self.metabolites, reference)
+
+    def ratio_sd(self, numerator: str, denominator: str) -> tuple[np.ndarray, np.ndarray]:
+        """Any ratio (e.g. ``"tCho", "tNAA"``) and its covariance-aware SD, per spectrum."""
+        return ratio_with_sd(self.amplitude, self.covariance, self.metabolites, numerator, denominator)
 
     def get(self, metabolite: str, what: str = "amplitude") -> np.ndarray:
         arr = getattr(self, what) if what != "ratio" else self.ratio()

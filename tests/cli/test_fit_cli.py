@@ -1,6 +1,7 @@
 import csv
 
 import numpy as np
+import pytest
 
 from mrsquant.cli import main
 
@@ -66,3 +67,21 @@ def test_fit_cli_metabolite_shifts(challenge, tmp_path):
     assert main(["fit", str(challenge / "datasets_text" / "dataset1.txt"), "--basis",
                  str(challenge / "basisset_text_noTMS"), "-o", str(bad), "--quiet", "--metabolite-shifts", "0"]) == 2
     assert not bad.exists()
+
+
+def test_fit_cli_ratios(challenge, tmp_path, capsys):
+    out = tmp_path / "r"
+    rc = main(["fit", str(challenge / "datasets_text" / "dataset1.txt"), "--basis",
+               str(challenge / "basisset_text_noTMS"), "-o", str(out), "--quiet", "--ratios", "tCho/tNAA", "Glx/GABA"])
+    assert rc == 0
+    rows = read_tsv(out / "ratios.tsv")
+    assert [r["ratio"] for r in rows] == ["tCho/tNAA", "Glx/GABA"]
+    conc = {r["metabolite"]: float(r["amplitude"]) for r in read_tsv(out / "concentrations.tsv")}
+    assert float(rows[0]["value"]) == pytest.approx(conc["tCho"] / conc["tNAA"], rel=1e-5)
+    assert 0 < float(rows[0]["sd"]) < float(rows[0]["value"])
+    # an unknown metabolite: one line, exit 2, nothing written
+    bad = tmp_path / "bad"
+    assert main(["fit", str(challenge / "datasets_text" / "dataset1.txt"), "--basis",
+                 str(challenge / "basisset_text_noTMS"), "-o", str(bad), "--ratios", "tCho/XYZ"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "XYZ" in err[0] and not bad.exists()

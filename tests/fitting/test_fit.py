@@ -183,3 +183,20 @@ def test_empty_spectrum_fails_alone(basis):
     assert np.isnan(r.amplitude[1]).all() and np.isnan(r.crlb_abs[1]).all()
     assert r.status[0] == r.status[2] == "ok"
     assert np.allclose(r.amplitude[[0, 2]], alone.amplitude, rtol=1e-4, atol=1e-6 * np.abs(alone.amplitude).max())
+
+
+def test_ratio_sd_is_honest(basis):
+    """Covariance-aware SD of arbitrary ratios vs the empirical SD over noise realisations."""
+    amps = truth_amplitudes(basis)
+    s = simulate(basis, amps, n=64, noise_sd=6.0, seed=11)
+    r = FitModel(basis).fit(s)
+    truth = dict(zip(basis.names, amps))
+    for num, den, true in (("tCho", "tNAA", (truth["GPC"] + truth["PCh"]) / (truth["NAA"] + truth["NAAG"])),
+                           ("Glx", "tCr", (truth["Glu"] + truth["Gln"]) / (truth["Cr"] + truth["PCr"]))):
+        value, sd = r.ratio_sd(num, den)
+        i, j = r.metabolites.index(num), r.metabolites.index(den)
+        assert np.allclose(value, r.amplitude[:, i] / r.amplitude[:, j])
+        assert abs(np.mean(value) / true - 1) < 0.05, (num, den)        # known truth
+        ratio = np.std(value, ddof=1) / np.mean(sd)
+        # 64 samples: ~9 % sampling error of the SD; allow 0.7-1.4 as for the CRLBs
+        assert 0.7 < ratio < 1.4, (num, den, ratio)
