@@ -11,6 +11,7 @@ dominant effects of real refocusing pulses. See docs/basis.md.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,15 @@ class ShapedPulse:
         Bandwidth (Hz) times duration (s): the slice-selection bandwidth is
         ``bwtp / duration_s``.
     name : str
+    adiabatic : bool
+        True for adiabatic (frequency-swept) pulses: their B1 is set in Hz
+        (``b1_max_hz``), not by a flip angle.
     """
 
     waveform: np.ndarray
     bwtp: float
     name: str = ""
+    adiabatic: bool = False
 
     def bandwidth_hz(self, duration_s: float) -> float:
         return self.bwtp / duration_s
@@ -77,12 +82,87 @@ def read_pta(path) -> ShapedPulse:
     return ShapedPulse(wf, bwtp, hdr.get("PULSENAME", path.stem))
 
 
+def read_rf(path) -> ShapedPulse:
+    """Varian/FID-A style ``.RF`` pulse file: ``#`` header lines, then one row per
+    point: phase (degrees), amplitude (any scale, e.g. 0-1023), relative time step.
+
+    The bandwidth-time product is taken from ``INVERTWIDTH`` (bandwidth x duration;
+    15 for ``sampleAFPpulse_HS2_R15.RF``), else ``R=``. ``MODULATION adiabatic``
+    marks the pulse adiabatic. Only equal time steps are supported.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read pulse file ({exc})") from exc
+    hdr, rows = {}, []
+    for i, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("#"):
+            body = text.lstrip("#").strip()
+            m = re.match(r"([A-Za-z][A-Za-z ]*?)\s*(?:=|\s)\s*(-?[\w.+-]+)", body)
+            if m:
+                hdr.setdefault(m.group(1).strip().upper(), m.group(2))
+            continue
+        parts = text.split()
+        try:
+            vals = [float(v) for v in parts]
+        except ValueError:
+            vals = []
+        if len(vals) != 3 or not np.all(np.isfinite(vals)):
+            raise InputError(f"{path}: not a .RF pulse file (line {i}: expected 3 numbers "
+                             f"'phase_deg amplitude time_step', got {text[:40]!r})")
+        rows.append(vals)
+    bwtp = hdr.get("INVERTWIDTH", hdr.get("R"))
+    if len(rows) < 4 or bwtp is None:
+        raise InputError(f"{path}: not a .RF pulse file (need an INVERTWIDTH or R= header "
+                         f"and at least 4 rows 'phase_deg amplitude time_step')")
+    d = np.asarray(rows)
+    if np.any(d[:, 1] < 0) or not np.any(d[:, 1] > 0):
+        raise InputError(f"{path}: .RF amplitudes must be >= 0 and not all zero")
+    if np.any(d[:, 2] <= 0) or np.ptp(d[:, 2]) > 1e-9 * d[:, 2].max():
+        raise InputError(f"{path}: .RF time steps must be equal and positive "
+                         f"(unequal steps are not supported)")
+    try:
+        bwtp = float(bwtp)
+    except ValueError:
+        raise InputError(f"{path}: .RF header INVERTWIDTH/R is not a number ({bwtp!r})") from None
+    wf = d[:, 1] / d[:, 1].max() * np.exp(1j * np.deg2rad(d[:, 0]))
+    adiabatic = "ADIABATIC" in hdr.get("MODULATION", "").upper()
+    return ShapedPulse(wf, bwtp, path.stem, adiabatic=adiabatic)
+
+
+def read_pulse(path) -> ShapedPulse:
+    """``.RF`` files with :func:`read_rf`, anything else with :func:`read_pta`."""
+    return read_rf(path) if Path(path).suffix.lower() == ".rf" else read_pta(path)
+
+
+def adiabatic_b1_hz(pulse: ShapedPulse, *, duration_s: float, target: float = 0.99) -> float:
+    """Default peak B1 (Hz) of an adiabatic pulse: the lowest on a 5 % grid (from
+    0.02 x bandwidth) at which ``|beta|^2 >= target`` over the central half of the
+    inversion band (offsets within +-bandwidth/4)."""
+    bw = pulse.bandwidth_hz(duration_s)
+    off = np.linspace(-bw / 4, bw / 4, 41)
+    b1 = 0.02 * bw
+    for _ in range(200):
+        R = spinor_rotations(pulse, duration_s=duration_s, flip_deg=180.0, offsets_hz=off,
+                             b1_max_hz=b1)
+        if np.min(np.abs(R[:, 1, 0]) ** 2) >= target:
+            return float(b1)
+        b1 *= 1.05
+    raise InputError(f"pulse {pulse.name!r} does not reach adiabatic inversion at "
+                     f"{duration_s * 1e3:g} ms; give the peak B1 explicitly")
+
+
 def spinor_rotations(pulse: ShapedPulse, *, duration_s: float, flip_deg: float,
-                     offsets_hz: np.ndarray) -> np.ndarray:
+                     offsets_hz: np.ndarray, b1_max_hz: float | None = None) -> np.ndarray:
     """One-spin rotations (2 x 2 SU(2) matrices) of the pulse at each offset.
 
     The B1 amplitude is scaled so that the on-resonance flip angle is
-    ``flip_deg``. The free precession over the pulse is removed
+    ``flip_deg``, or, with ``b1_max_hz`` (adiabatic pulses), so that the peak
+    amplitude is ``b1_max_hz`` (``flip_deg`` is then unused). The free precession over the pulse is removed
     (``R_eff = exp(i w T/2 Iz) R exp(i w T/2 Iz)``), so the rotation acts at the
     pulse centre and a short, strong pulse tends to the ideal rotation.
 
@@ -98,10 +178,13 @@ def spinor_rotations(pulse: ShapedPulse, *, duration_s: float, flip_deg: float,
     wf = np.asarray(pulse.waveform, complex)
     n = wf.size
     dt = duration_s / n
-    area = abs(np.sum(wf)) * dt
-    if area == 0:
-        raise InputError(f"pulse {pulse.name!r} has zero area")
-    w1 = wf * np.deg2rad(flip_deg) / area            # rad/s, on-resonance flip = flip_deg
+    if b1_max_hz is not None:
+        w1 = wf * 2 * np.pi * float(b1_max_hz) / np.max(np.abs(wf))   # rad/s, peak = b1_max
+    else:
+        area = abs(np.sum(wf)) * dt
+        if area == 0:
+            raise InputError(f"pulse {pulse.name!r} has zero area")
+        w1 = wf * np.deg2rad(flip_deg) / area        # rad/s, on-resonance flip = flip_deg
     dw = 2 * np.pi * off
     a = np.ones(off.shape, complex)                  # Cayley-Klein parameters (alpha, beta)
     b = np.zeros(off.shape, complex)

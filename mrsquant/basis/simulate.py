@@ -111,9 +111,16 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
       the inverted partners completely in the ON condition). ``edit_ppm=None``
       gives no editing pulses.
 
-    ``refocusing`` (PRESS only): ``(ShapedPulse, duration_s, carrier_ppm, n_positions)``
-    replaces the two ideal 180s by ``("shaped", ...)`` events: the pulse's one-spin
-    rotations averaged over slice positions, with crusher pathway selection.
+    ``refocusing`` (press, slaser): ``(ShapedPulse, duration_s, carrier_ppm, n_positions
+    [, b1_max_hz])`` replaces the ideal 180s by ``("shaped", pulse, duration_s, carrier_ppm,
+    n_positions, b1_max_hz, coherence_after, stage)`` events: the pulse's one-spin
+    rotations at slice positions, with crusher pathway selection (coherence order -1 after
+    the excitation, then alternately +1 / -1). ``b1_max_hz`` (adiabatic pulses) sets the
+    peak B1; None scales the pulse to 180 degrees on resonance. PRESS averages over
+    positions after each pulse (``stage`` "single"); sLASER applies both pulses of a pair
+    at the same position (``stage`` "open" keeps one density matrix per position, "close"
+    averages them), one pair per direction. sLASER pulses are centred at TE/8, 3TE/8,
+    5TE/8, 7TE/8 (as the ideal ones), so they must last at most TE/4.
 
     ``editing`` (mega-press only): ``(ShapedPulse, duration_s)`` replaces the ideal
     selective inversions by ``("edit", pulse, duration_s, edit_ppm)`` events: each
@@ -130,8 +137,10 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
     ref = lambda: ("pulse", 180.0, 0.0, None)  # noqa: E731  180 about x
     if seq not in SEQUENCES:
         raise InputError(f"unknown sequence {sequence!r}; choose from {', '.join(SEQUENCES)}")
-    if refocusing is not None and seq != "press":
-        raise InputError("shaped refocusing pulses are implemented for press only")
+    if refocusing is not None and seq not in ("press", "slaser"):
+        raise InputError("shaped refocusing pulses are implemented for press and slaser only")
+    if refocusing is not None:
+        refocusing = (tuple(refocusing) + (None,))[:5]
     if editing is not None and seq != "mega-press":
         raise InputError("shaped editing pulses are for mega-press only")
     if seq == "pulse-acquire":
@@ -149,7 +158,8 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
             raise InputError(f"TE1 + TE2 must equal TE with both positive "
                              f"(TE {te_ms}, TE1 {te1 * 1e3:g}, TE2 {te2 * 1e3:g} ms)")
         if refocusing is not None:
-            r1, r2 = ("shaped", *refocusing, 1), ("shaped", *refocusing, -1)
+            r1 = ("shaped", *refocusing, 1, "single")
+            r2 = ("shaped", *refocusing, -1, "single")
             return [exc, ("filter", -1), ("delay", te1 / 2), r1, ("delay", (te1 + te2) / 2), r2,
                     ("delay", te2 / 2)]
         if seq == "press" or edit_ppm is None:
@@ -182,6 +192,20 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
                 ("filter", 0), ("delay", tm), ("pulse", 90.0, 90.0, None), ("filter", -1),
                 ("delay", te / 2)]
     # slaser: two pairs of ideal adiabatic refocusing pulses, evenly spaced
+    if refocusing is not None:
+        dur = float(refocusing[1])
+        if dur <= 0 or dur > te / 4 + 1e-9:
+            raise InputError(
+                f"refocusing pulse of {dur * 1e3:g} ms does not fit sLASER at TE {te * 1e3:g} ms: "
+                f"the four pulses are centred TE/4 = {te / 4 * 1e3:g} ms apart (at TE/8, 3TE/8, "
+                f"5TE/8, 7TE/8), so each may last at most TE/4 = {te / 4 * 1e3:g} ms; shorten "
+                f"--refocusing-ms or lengthen --te (needs TE >= {4 * dur * 1e3:g} ms)")
+        ev = [exc, ("filter", -1), ("delay", te / 8)]
+        for k in range(4):
+            ev += [("shaped", *refocusing, 1 if k % 2 == 0 else -1,
+                    "open" if k % 2 == 0 else "close"),
+                   ("delay", te / 4 if k < 3 else te / 8)]
+        return ev
     ev = [exc, ("delay", te / 8)]
     for k in range(4):
         ev += [ref(), ("delay", te / 4 if k < 3 else te / 8)]
@@ -252,6 +276,8 @@ def simulate_group(group: SpinGroup, events, *, field_mhz: float,
                 rho = _shaped_refocus(rho, ev, group.shifts_ppm[prot], field_mhz, coherence)
             elif ev[0] == "edit":
                 rho = _shaped_edit(rho, ev, group.shifts_ppm[prot], field_mhz, coherence)
+        if rho.ndim != 2:
+            raise ValueError("unclosed shaped sLASER pulse pair")
         rho_e = V.conj().T @ rho @ V
         det_e = V.conj().T @ fplus @ V
         a = rho_e * det_e.T                       # signal = sum a_rs exp(-i (E_r - E_s) t)
@@ -265,20 +291,29 @@ def simulate_group(group: SpinGroup, events, *, field_mhz: float,
 
 
 def _shaped_refocus(rho, ev, shifts_ppm, field_mhz, coherence):
-    """Average of the crusher-selected ``R(x) rho R(x)^H`` over slice positions x."""
+    """Crusher-selected ``R(x) rho R(x)^H`` at slice positions x.
+
+    ``stage`` "single": averaged over x at once (PRESS: one pulse per direction).
+    "open": returns one density matrix per position (n_pos, N, N), which the following
+    delay propagates as a stack; "close": the second pulse of the pair at the same
+    positions, then the average (sLASER: one adiabatic pair per direction).
+    """
     from .pulses import spinor_rotations
-    _, pulse, duration_s, carrier_ppm, n_pos, p_after = ev
+    _, pulse, duration_s, carrier_ppm, n_pos, b1_hz, p_after, stage = ev
     span = 3.0                                            # +-1.5 slice thicknesses
     x = -span / 2 + (np.arange(n_pos) + 0.5) * span / n_pos
     bw = pulse.bandwidth_hz(duration_s)
     offsets = (shifts_ppm[None, :] - carrier_ppm) * field_mhz + x[:, None] * bw
-    r = spinor_rotations(pulse, duration_s=duration_s, flip_deg=180.0, offsets_hz=offsets)
+    r = spinor_rotations(pulse, duration_s=duration_s, flip_deg=180.0, offsets_hz=offsets,
+                         b1_max_hz=b1_hz)
     R = np.ones((n_pos, 1, 1), complex)
     for k in range(r.shape[1]):
         R = np.einsum("pij,pkl->pikjl", R, r[:, k]).reshape(n_pos, R.shape[1] * 2, -1)
-    out = R @ rho[None] @ np.conj(np.swapaxes(R, 1, 2))
-    keep = np.isclose(coherence, p_after)
-    return np.where(keep, out, 0).sum(axis=0) * (span / n_pos)
+    if (rho.ndim == 3) != (stage == "close"):
+        raise ValueError("shaped sLASER pulses must come in open/close pairs")
+    out = R @ (rho if rho.ndim == 3 else rho[None]) @ np.conj(np.swapaxes(R, 1, 2))
+    out = np.where(np.isclose(coherence, p_after), out, 0)
+    return out if stage == "open" else out.sum(axis=0) * (span / n_pos)
 
 
 def _shaped_edit(rho, ev, shifts_ppm, field_mhz, coherence):
@@ -363,8 +398,8 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
                    centre_ppm: float = axes.WATER_PPM, progress: bool = False,
                    spin_library=None, spin_variants=None, refocusing_pulse=None,
                    refocusing_ms: float = 5.2, pulse_carrier_ppm: float = 3.0,
-                   n_positions: int = 41, editing_pulse=None,
-                   editing_ms: float = 14.0) -> Basis:
+                   n_positions: int = 41, refocusing_b1_hz: float | None = None,
+                   editing_pulse=None, editing_ms: float = 14.0) -> Basis:
     """Simulate a basis set with ideal pulses.
 
     Parameters
@@ -392,11 +427,19 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         default Govindaraju/Govind one, e.g. ``{"GSH": "tkac2008", "Asc": "terpstra2006"}``
         (``mrsquant.basis.spin_systems.variants(name)`` lists them; docs/basis.md).
     refocusing_pulse : str, Path or ShapedPulse, optional
-        PRESS only: shaped refocusing pulses (Siemens ``.pta``) of ``refocusing_ms``
-        with the carrier at ``pulse_carrier_ppm``, averaged over ``n_positions``
-        slice positions (+-1.5 slice thicknesses) in each refocusing direction;
-        amplitudes stay relative to ideal pulses (a perfect rectangular profile
-        gives 1 per proton). See mrsquant.basis.pulses.
+        PRESS or sLASER: shaped refocusing pulses (Siemens ``.pta``, or ``.RF`` such as
+        an adiabatic full passage) of ``refocusing_ms`` with the carrier at
+        ``pulse_carrier_ppm``, averaged over ``n_positions`` slice positions (+-1.5
+        slice thicknesses) in each refocusing direction; amplitudes stay relative to
+        ideal pulses (a perfect rectangular profile gives 1 per proton). sLASER: two
+        identical pulses per direction at the same position (an adiabatic pair), centred
+        at TE/8, 3TE/8, 5TE/8, 7TE/8, so ``refocusing_ms <= TE/4``. See
+        mrsquant.basis.pulses and docs/basis.md.
+    refocusing_b1_hz : float, optional
+        Peak B1 (Hz) of an adiabatic refocusing pulse (``.RF`` with ``MODULATION
+        adiabatic``); default :func:`mrsquant.basis.pulses.adiabatic_b1_hz` (lowest B1 with
+        ``|beta|^2 >= 0.99`` over the central half of the band; 844 Hz for the HS2 R15
+        pulse at 5.2 ms). Giving it for a non-adiabatic pulse sets its peak B1 too.
     editing_pulse : str, Path or ShapedPulse, optional
         MEGA-PRESS only: shaped editing pulses (Siemens ``.pta``) of ``editing_ms``
         (default 14 ms, which fits the default TE 68 / TE1 15 timing) instead of ideal
@@ -428,11 +471,22 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     if edit_state not in ("on", "off", "diff"):
         raise InputError(f"edit_state must be on, off or diff, got {edit_state!r}")
     kw = dict(te_ms=te_ms, te1_ms=te1_ms, te2_ms=te2_ms, tm_ms=tm_ms, edit_bw_hz=edit_bw_hz)
+    b1_used = None
     if refocusing_pulse is not None:
-        from .pulses import ShapedPulse, read_pta
+        from .pulses import ShapedPulse, adiabatic_b1_hz, read_pulse
+        if seq not in ("press", "slaser"):
+            raise InputError("refocusing_pulse is for press and slaser only")
         pulse = refocusing_pulse if isinstance(refocusing_pulse, ShapedPulse) \
-            else read_pta(refocusing_pulse)
-        kw["refocusing"] = (pulse, refocusing_ms * 1e-3, pulse_carrier_ppm, int(n_positions))
+            else read_pulse(refocusing_pulse)
+        if refocusing_ms <= 0 or int(n_positions) < 1:
+            raise InputError("refocusing_ms must be positive and n_positions >= 1")
+        b1_used = refocusing_b1_hz
+        if b1_used is None and pulse.adiabatic:
+            b1_used = adiabatic_b1_hz(pulse, duration_s=refocusing_ms * 1e-3)
+        if b1_used is not None and b1_used <= 0:
+            raise InputError(f"refocusing_b1_hz must be positive, got {b1_used}")
+        kw["refocusing"] = (pulse, refocusing_ms * 1e-3, pulse_carrier_ppm, int(n_positions),
+                            None if b1_used is None else float(b1_used))
     edit_info = None
     if editing_pulse is not None:
         from .pulses import ShapedPulse, inversion_fwhm_hz, read_pta
@@ -507,7 +561,8 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
             "refocusing_pulse": None if refocusing_pulse is None else {
                 "pulse": str(getattr(refocusing_pulse, "name", refocusing_pulse)),
                 "duration_ms": refocusing_ms, "carrier_ppm": pulse_carrier_ppm,
-                "n_positions": n_positions},
+                "n_positions": n_positions,
+                "b1_max_hz": None if b1_used is None else round(float(b1_used), 1)},
             "normalisation": "FID(t=0) of one uncoupled proton = 1",
             "n_protons": dict(zip(out_names, protons))}
     return Basis(fids=np.array(fids), names=tuple(out_names), dwelltime_s=dwell,

@@ -42,11 +42,17 @@ def add_subparser(sub) -> None:
     s.add_argument("--lw", type=float, default=0.0, metavar="HZ", help="Lorentzian broadening")
     s.add_argument("--reference-ppm", type=float, metavar="P",
                    help="add a 1-proton singlet at this shift (e.g. 0) to every metabolite")
-    s.add_argument("--refocusing-pulse", metavar="PTA",
-                   help="PRESS only: shaped refocusing pulses (Siemens .pta) with slice "
-                        "profiles and chemical-shift displacement instead of ideal 180s")
+    s.add_argument("--refocusing-pulse", metavar="FILE",
+                   help="PRESS or sLASER: shaped refocusing pulses (Siemens .pta, or .RF such "
+                        "as an adiabatic full passage; sLASER uses one identical pair per "
+                        "direction) with slice profiles and chemical-shift displacement "
+                        "instead of ideal 180s")
     s.add_argument("--refocusing-ms", type=float, default=5.2, metavar="MS",
-                   help="duration of the shaped refocusing pulse (default 5.2 ms)")
+                   help="duration of the shaped refocusing pulse (default 5.2 ms; sLASER needs "
+                        "<= TE/4)")
+    s.add_argument("--refocusing-b1-hz", type=float, metavar="HZ",
+                   help="peak B1 (Hz) of an adiabatic refocusing pulse (default: lowest B1 "
+                        "with >= 99%% inversion over the central half of the band)")
     s.add_argument("--pulse-carrier-ppm", type=float, default=3.0, metavar="P",
                    help="carrier of the shaped pulses (default 3.0 ppm)")
     s.add_argument("--editing-pulse", metavar="PTA",
@@ -116,6 +122,7 @@ def run_simulate(args) -> int:
             macromolecules=True if args.mm else None, reference_ppm=args.reference_ppm,
             refocusing_pulse=args.refocusing_pulse, refocusing_ms=args.refocusing_ms,
             pulse_carrier_ppm=args.pulse_carrier_ppm, spin_variants=spin_variants,
+            refocusing_b1_hz=args.refocusing_b1_hz,
             editing_pulse=args.editing_pulse, editing_ms=args.editing_ms, progress=True)
         target = _suffixed(out, state) if len(states) > 1 else out
         basis.provenance["command"] = "mrsquant basis simulate " + " ".join(_cli_echo(args))
@@ -162,7 +169,7 @@ def _spin_variants(items, mets) -> dict | None:
 def _cli_echo(args) -> list[str]:
     keys = ("sequence", "te", "te1", "te2", "tm", "field_mhz", "points", "bandwidth",
             "metabolites", "edit_ppm", "edit_state", "lw", "reference_ppm", "refocusing_pulse",
-            "editing_pulse")
+            "refocusing_b1_hz", "editing_pulse")
     words = [f"--{k.replace('_', '-')} {getattr(args, k)}" for k in keys
              if getattr(args, k, None) is not None]
     words += [f"--spin-variant {v}" for v in getattr(args, "spin_variant", None) or []]
