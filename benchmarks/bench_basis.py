@@ -43,6 +43,14 @@ PTA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data")) / "
 if PTA.is_file():
     CASES.append(("PRESS TE 30 (11/19), shaped refocusing (Mao 5.2 ms, 41 x 41 positions)",
                   "press", dict(te_ms=30, te1_ms=11, te2_ms=19, refocusing_pulse=PTA)))
+AFP = PTA.with_name("sampleAFPpulse_HS2_R15.RF")
+if AFP.is_file():
+    CASES.append(("sLASER TE 30, shaped AFP refocusing (HS2 R15, 5.2 ms, 41 x 41 positions)",
+                  "slaser", dict(te_ms=30, refocusing_pulse=AFP, refocusing_ms=5.2)))
+EDIT = PTA.with_name("sampleEditPulse.pta")
+if EDIT.is_file():
+    CASES.append(("MEGA-PRESS TE 68 GABA DIFF, shaped editing pulse (14 ms)",
+                  "mega-press", dict(te_ms=68, edit_ppm=1.9, editing_pulse=EDIT, editing_ms=14.0)))
 
 
 def time_case(seq, kw, repeats):
@@ -161,6 +169,8 @@ def main(argv=None):
     ap.add_argument("--no-fit", action="store_true", help="skip the fitting comparison")
     ap.add_argument("--data", default=os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))
     args = ap.parse_args(argv)
+    if args.write and args.no_fit:
+        ap.error("--write rewrites the whole basis section, fitting comparison included: drop --no-fit")
     lines = [START, "## Basis simulation (`benchmarks/bench_basis.py`)", "",
              f"Machine: {platform.node()}, {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}. "
