@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from . import stats as st
 from .cohort import Cohort
@@ -54,7 +55,7 @@ RESPONDER_COLUMNS = ["metabolite", "score", "session_id", "n_responders", "n_non
                      "mean_delta_responders", "mean_delta_nonresponders", "diff", "ci_low",
                      "ci_high", "hedges_g", "welch_p", "mannwhitney_p", "q_fdr", "correction",
                      "note"]
-MIXED_COLUMNS = ["metabolite", "term", "coef", "se", "ci_low", "ci_high", "z", "p", "q_fdr",
+MIXED_COLUMNS = ["metabolite", "term", "coef", "se", "ci_low", "ci_high", "z", "df", "p", "q_fdr",
                  "n_obs", "n_participants", "formula", "converged", "note", "correction"]
 
 _OPS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}
@@ -384,12 +385,16 @@ def mixed_models(cohort: Cohort, *, group: str | None = "auto", covariates=(),
             if var_re <= 1e-3 * (var_re + float(res.scale)):
                 msgs.append("random-intercept variance ~0 (boundary)")
             note = "; ".join(msgs)
-            ci = res.conf_int(alpha=alpha)
+            # small-sample inference: the Wald statistic against t with between-within df
+            # (MixedLM's normal reference is liberal with ~20 participants)
+            dfs = dict(zip(model.exog_names, st.between_within_df(model.exog, model.groups)))
             for term in res.fe_params.index:
-                rows.append({**base, "term": term, "coef": res.fe_params[term],
-                             "se": res.bse_fe[term], "ci_low": ci.loc[term, 0],
-                             "ci_high": ci.loc[term, 1], "z": res.tvalues[term],
-                             "p": res.pvalues[term], "converged": conv, "note": note})
+                coef, se, df_t = res.fe_params[term], res.bse_fe[term], dfs[term]
+                half = stats.t.ppf(1 - alpha / 2, df_t) * se
+                rows.append({**base, "term": term, "coef": coef, "se": se, "ci_low": coef - half,
+                             "ci_high": coef + half, "z": res.tvalues[term], "df": df_t,
+                             "p": 2 * stats.t.sf(abs(res.tvalues[term]), df_t),
+                             "converged": conv, "note": note})
         except (np.linalg.LinAlgError, ValueError) as exc:
             rows.append({**base, "term": "", "converged": False, "note": f"fit failed: {exc}"[:120]})
     out = pd.DataFrame(rows, columns=MIXED_COLUMNS)

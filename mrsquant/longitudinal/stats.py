@@ -301,6 +301,29 @@ def mannwhitney_p(a, b):
     return float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
+def between_within_df(exog, groups) -> np.ndarray:
+    """Denominator degrees of freedom per fixed effect, between-within method.
+
+    (Schluchter & Elashoff 1990; SAS ``DDFM=BETWITHIN``.) A column that varies
+    within any participant (time, time x group) is a within-participant term
+    with ``n_obs - n_participants - p_within`` df; the others (intercept, group,
+    participant-level covariates) get ``n_participants - p_between``. With two
+    complete visits this gives the paired t-test's ``n - 1`` for the time effect.
+    """
+    exog = np.asarray(exog, float)
+    groups = np.asarray(groups)
+    _, inv = np.unique(groups, return_inverse=True)
+    n_groups = inv.max() + 1
+    lo = np.full((n_groups, exog.shape[1]), np.inf)
+    hi = np.full((n_groups, exog.shape[1]), -np.inf)
+    np.minimum.at(lo, inv, exog)
+    np.maximum.at(hi, inv, exog)
+    within = np.any(hi - lo > 1e-12 * (1 + np.abs(hi)), axis=0)
+    df_w = len(groups) - n_groups - within.sum()
+    df_b = n_groups - (~within).sum()
+    return np.maximum(np.where(within, df_w, df_b), 1).astype(float)
+
+
 def adjust_pvalues(p, *, method: str = "fdr_bh"):
     """Multiple-comparison adjustment along the last axis; NaNs are ignored.
 

@@ -95,7 +95,15 @@ def test_mixed_model_matches_statsmodels_directly():
     for term in ("Intercept", "time"):
         assert abs(mx.loc[term, "coef"] - fit.fe_params[term]) < 1e-10
         assert abs(mx.loc[term, "se"] - fit.bse_fe[term]) < 1e-10
-        assert abs(mx.loc[term, "p"] - fit.pvalues[term]) < 1e-10
+        assert abs(mx.loc[term, "z"] - fit.tvalues[term]) < 1e-8
+    # p from t with between-within df: time varies within participants (40 obs, 14 participants,
+    # 1 within term -> 25 df); the intercept is a between term (14 - 1 = 13 df)
+    assert mx.loc["time", "df"] == 40 - 14 - 1 and mx.loc["Intercept", "df"] == 13
+    from scipy import stats
+    for term in ("Intercept", "time"):
+        p_t = 2 * stats.t.sf(abs(fit.tvalues[term]), mx.loc[term, "df"])
+        assert abs(mx.loc[term, "p"] - p_t) < 1e-10
+        assert mx.loc[term, "p"] >= fit.pvalues[term]          # never more liberal than the z-test
     assert mx.loc["time", "n_obs"] == len(ratio) == 14 * 3 - 2
 
 
