@@ -306,17 +306,18 @@ def write_longitudinal_report(result, path) -> None:
         _forest_page(pdf, plt, result)
         mx = result.mixed
         rows = [[r.metabolite, r.term, _fmt(r.coef, ".4g"), _fmt(r.se, ".3g"),
-                 f"[{_fmt(r.ci_low, '.4g')}, {_fmt(r.ci_high, '.4g')}]", _fmt(r.p, ".3g"),
+                 f"[{_fmt(r.ci_low, '.4g')}, {_fmt(r.ci_high, '.4g')}]",
+                 _fmt(getattr(r, "df", float("nan")), ".0f"), _fmt(r.p, ".3g"),
                  _fmt(r.q_fdr, ".3g"), str(r.n_obs), str(r.n_participants),
                  "yes" if r.converged else "no", textwrap.shorten(str(r.note or ""), 48)]
                 for r in mx.itertuples() if r.term != "Intercept"]
         formula = mx["formula"].iloc[0] if len(mx) else ""
         _table_page(pdf, plt, "Linear mixed models (random intercept per participant, REML)",
-                    ["measure", "term", "coef", "SE", "95 % CI", "p", "q", "obs", "particip.",
+                    ["measure", "term", "coef", "SE", "95 % CI", "df", "p", "q", "obs", "particip.",
                      "converged", "note"], rows,
-                    col_widths=[0.08, 0.15, 0.07, 0.06, 0.15, 0.06, 0.06, 0.04, 0.06, 0.06, 0.21],
+                    col_widths=[0.08, 0.15, 0.07, 0.06, 0.15, 0.04, 0.06, 0.06, 0.04, 0.06, 0.06, 0.17],
                     footer=f"formula: {formula}; time in session units (0 = baseline) or the "
-                    "'time' column; q across measures for each term")
+                    "'time' column; p and CI from t on between-within df; q across measures for each term")
         ex = result.exclusions
         rows = [[r.participant_id, r.session_id, r.spectrum, r.measure, r.action,
                  textwrap.shorten(str(r.reason), 110)] for r in ex.itertuples()]
