@@ -45,7 +45,7 @@ class FitOptions:
     baseline_order: int = 3               # polynomial order when baseline="poly"
     baseline_stiffness: float | None = None  # None: chosen automatically per spectrum
     lineshape: str = "voigt"              # "voigt" or "lorentzian"
-    lineshape_selection: bool = True      # voigt: keep the Gaussian term only where AIC supports it
+    lineshape_selection: bool = True      # voigt: average with a Lorentzian fit by Akaike weight
     max_shift_ppm: float = 0.25
     max_lw_hz: float = 40.0
     max_iter: int = 40
@@ -466,7 +466,6 @@ def _average_lineshapes(design, y, theta, ev, cov, lam, noise_var, kappa, option
     ev_l = ev
     todo = np.nonzero((theta[:, ss] > 0).any(axis=1))[0]
     if todo.size:
-        sub = _core._take(ev, todo)
         th = theta[todo]
         fl, fg = th[:, sl], 2.0 * np.sqrt(np.log(2) * th[:, ss]) / np.pi
         th0 = theta_l[todo]
