@@ -44,6 +44,21 @@ MACROMOLECULES = {
     "Lip09": (0.89, 0.15), "Lip13": (1.30, 0.15), "Lip20": (2.04, 0.15),
 }
 
+#: Macromolecule and lipid components at the standard short-TE positions that LCModel
+#: simulates by default for brain spectra (LCModel manual, S. Provencher: its default
+#: CHSIMU list): name -> [(ppm, FWHM ppm, relative area), ...]. MM20 and Lip20 are
+#: composites with fixed internal ratios, so they cannot take the shape of a multiplet.
+MACROMOLECULES_STANDARD = {
+    "MM09": [(0.91, 0.14, 3.0)], "MM12": [(1.21, 0.15, 2.0)], "MM14": [(1.43, 0.17, 2.0)],
+    "MM17": [(1.67, 0.15, 2.0)],
+    "MM20": [(2.08, 0.15, 1.33), (2.25, 0.20, 0.33), (1.95, 0.15, 0.33), (3.00, 0.20, 0.40)],
+    "Lip09": [(0.89, 0.14, 3.0)], "Lip13": [(1.28, 0.15, 2.0)],
+    "Lip20": [(2.04, 0.15, 1.33), (2.25, 0.15, 0.67), (2.80, 0.20, 0.87)],
+}
+
+#: The MM/lipid sets ``simulate_basis(macromolecules=...)`` accepts by name
+MM_PRESETS = ("consensus", "standard")
+
 #: Default metabolite list (the library, brain profile order)
 DEFAULT_METABOLITES = ("NAA", "NAAG", "Cr", "PCr", "GPC", "PCh", "Glu", "Gln", "GABA", "GSH",
                        "Tau", "mI", "sI", "Lac", "Asp", "Ala", "PE", "Asc", "Glc", "Gly",
@@ -426,8 +441,13 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         ``edit_bw_hz`` (full width).
     edit_state : {'on', 'off', 'diff'}; 'diff' is ON - OFF.
     lw_hz : Lorentzian line broadening (FWHM, Hz) applied to the metabolites.
-    macromolecules : list of str or True, optional
-        Add Gaussian MM/lipid components (True: all of MACROMOLECULES).
+    macromolecules : list of str, True, "consensus" or "standard", optional
+        Add Gaussian MM/lipid components: True or "consensus" adds the 17 single
+        Gaussians of MACROMOLECULES (consensus positions, Cudalbu 2021); "standard"
+        adds the 8 components of MACROMOLECULES_STANDARD (LCModel's default set: MM09,
+        MM12, MM14, MM17, MM20, Lip09, Lip13, Lip20, with composite MM20/Lip20). The
+        standard set has fewer, broader components and is the better default for
+        short-TE in-vivo fits (docs/fitting.md). A list picks components of either.
     reference_ppm : float, optional
         Add a singlet of ``reference_protons`` at this shift (e.g. 0.0) to every
         metabolite FID, as in LCModel-style basis sets.
@@ -521,9 +541,23 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     phase = {k: _global_phase(ev, field_mhz, centre_ppm) for k, ev in variants.items()}
 
     lib = set(available_metabolites(spin_library))
-    mm = list(MACROMOLECULES) if macromolecules is True else list(macromolecules or [])
+    if macromolecules is True or macromolecules == "consensus":
+        mm = list(MACROMOLECULES)
+    elif macromolecules == "standard":
+        mm = list(MACROMOLECULES_STANDARD)
+    elif isinstance(macromolecules, str):
+        raise InputError(f"macromolecules={macromolecules!r}: use one of {', '.join(MM_PRESETS)} "
+                         f"or a list of component names")
+    else:
+        mm = list(macromolecules or [])
     names = list(DEFAULT_METABOLITES if metabolites is None else metabolites)
-    mm_lookup = {k.lower().replace(".", ""): k for k in MACROMOLECULES}
+    components = {**MACROMOLECULES, **{k: v for k, v in MACROMOLECULES_STANDARD.items()}}
+    mm_lookup = {k.lower().replace(".", ""): k for k in components}
+    for i, n in enumerate(mm):
+        key = str(n).lower().replace(".", "").replace("_", "")
+        if key not in mm_lookup:
+            raise InputError(f"no MM/lipid component {n!r}; known: {', '.join(components)}")
+        mm[i] = mm_lookup[key]
     for n in list(names):
         key = n.lower().replace(".", "").replace("_", "")
         if key in mm_lookup:
@@ -531,7 +565,7 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
             mm.append(mm_lookup[key])
         elif n not in lib and canonical_name(n) not in lib:
             raise InputError(f"no spin system for {n!r}; known: {', '.join(sorted(lib))}, "
-                             f"and MM/lipid components {', '.join(MACROMOLECULES)}")
+                             f"and MM/lipid components {', '.join(components)}")
     chosen = {canonical_name(k): v for k, v in (spin_variants or {}).items()}
     unused = set(chosen) - {canonical_name(n) for n in names}
     if unused:
@@ -554,11 +588,13 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         out_names.append(name)
         protons.append(sum(g.n_protons for g in spin_system(name, spin_library, variant=variant)))
     for name in dict.fromkeys(mm):
-        ppm, fwhm = MACROMOLECULES[name]
-        fids.append(gaussian_fid(ppm, fwhm, field_mhz=field_mhz, n_points=n_points,
-                                 dwelltime_s=dwell, centre_ppm=centre_ppm))
+        parts = ([(*MACROMOLECULES[name], 1.0)] if name in MACROMOLECULES
+                 else MACROMOLECULES_STANDARD[name])
+        fids.append(sum(gaussian_fid(ppm, fwhm, amplitude=area, field_mhz=field_mhz, n_points=n_points,
+                                     dwelltime_s=dwell, centre_ppm=centre_ppm)
+                        for ppm, fwhm, area in parts))
         out_names.append(name)
-        protons.append(1.0)
+        protons.append(float(sum(area for _, _, area in parts)))
     if not fids:
         raise InputError("nothing to simulate: empty metabolite list")
     prov = {"simulator": f"mrsquant {__version__} mrsquant.basis.simulate (ideal pulses)",

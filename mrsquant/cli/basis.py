@@ -28,7 +28,10 @@ def add_subparser(sub) -> None:
     s.add_argument("--metabolites", metavar="LIST",
                    help="comma-separated names (default: the whole library); MM/lipid names "
                         "such as MM0.92 or Lip13 add Gaussian components")
-    s.add_argument("--mm", action="store_true", help="add all consensus MM and lipid components")
+    s.add_argument("--mm", nargs="?", const="consensus", choices=("consensus", "standard"), default=None,
+                   help="add Gaussian MM and lipid components: 'consensus' (default with a bare --mm: the "
+                        "17 consensus positions) or 'standard' (LCModel's 8 default components; recommended "
+                        "for short-TE in-vivo fits, docs/fitting.md)")
     s.add_argument("--spin-variant", action="append", default=[], metavar="NAME=VARIANT",
                    help="use a cited alternative spin-system entry for one metabolite instead "
                         "of the default table (repeatable): GSH=tkac2008, Asc=terpstra2006; "
@@ -119,7 +122,7 @@ def run_simulate(args) -> int:
             field_mhz=args.field_mhz, n_points=args.points, bandwidth_hz=args.bandwidth,
             metabolites=mets, edit_ppm=args.edit_ppm, edit_off_ppm=args.edit_off_ppm,
             edit_bw_hz=args.edit_bw, edit_state=state, lw_hz=args.lw,
-            macromolecules=True if args.mm else None, reference_ppm=args.reference_ppm,
+            macromolecules=args.mm, reference_ppm=args.reference_ppm,
             refocusing_pulse=args.refocusing_pulse, refocusing_ms=args.refocusing_ms,
             pulse_carrier_ppm=args.pulse_carrier_ppm, spin_variants=spin_variants,
             refocusing_b1_hz=args.refocusing_b1_hz,

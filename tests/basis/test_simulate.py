@@ -168,3 +168,25 @@ def test_measured_spectrum_becomes_a_basis_entry():
     truth = gaussian_fid(1.0, 0.2, field_mhz=F0, n_points=2048, dwelltime_s=1 / 4000.0)
     np.testing.assert_allclose(b.fids[1, :1000], truth[:1000], atol=2e-3)
     assert np.all(b.fids[1, 1024:] == 0)
+
+
+def test_standard_mm_preset():
+    """LCModel's standard MM/lipid set: 8 components, composites keep their internal ratios."""
+    from mrsquant import axes
+    from mrsquant.basis.simulate import MACROMOLECULES_STANDARD, simulate_basis
+
+    b = simulate_basis("press", te_ms=30, field_mhz=123.2, n_points=4096, bandwidth_hz=4000,
+                       metabolites=["Cr"], macromolecules="standard")
+    assert b.names == ("Cr",) + tuple(MACROMOLECULES_STANDARD)
+    mm20 = b.fids[b.names.index("MM20")]
+    # FID(t=0) = total area = sum of the component areas (1.33 + 0.33 + 0.33 + 0.4)
+    assert abs(mm20[0] - 2.39) < 1e-9
+    assert b.provenance["n_protons"]["MM20"] == pytest.approx(2.39)
+    spec = axes.to_spectrum(mm20).real
+    ppm = b.ppm
+    # the main peak sits at 2.08 ppm and the 3.0 ppm part is smaller than it
+    assert abs(ppm[np.argmax(spec)] - 2.08) < 0.02
+    assert spec[np.argmin(np.abs(ppm - 3.0))] < 0.5 * spec.max()
+    with pytest.raises(Exception, match="consensus, standard"):
+        simulate_basis("press", te_ms=30, field_mhz=123.2, n_points=512, bandwidth_hz=2000,
+                       metabolites=["Cr"], macromolecules="lcm")
