@@ -27,8 +27,9 @@ from mrsquant import axes
 from mrsquant.basis.io import load_basis
 from mrsquant.basis.simulate import simulate_basis
 
+from _docs import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- basis:start -->", "<!-- basis:end -->"
 ACQ = dict(field_mhz=123.2, n_points=2048, bandwidth_hz=4000.0)
 CASES = [
     ("PRESS TE 30 (11/19)", "press", dict(te_ms=30, te1_ms=11, te2_ms=19)),
@@ -171,7 +172,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.write and args.no_fit:
         ap.error("--write rewrites the whole basis section, fitting comparison included: drop --no-fit")
-    lines = [START, "## Basis simulation (`benchmarks/bench_basis.py`)", "",
+    lines = ["## Basis simulation (`benchmarks/bench_basis.py`)", "",
              f"Machine: {platform.node()}, {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}. "
              f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
@@ -210,19 +211,10 @@ def main(argv=None):
                 for m, mean, mabs, mx in fit_comparison(folder.parent, **kw):
                     lines.append(f"| {m}/tCr | {label} | {mean:+.2f} | {mabs:.2f} | {mx:.2f} |")
                     print(lines[-1], flush=True)
-    lines.append(END)
     text = "\n".join(lines)
     print(text)
     if args.write:
-        doc = ROOT / "docs" / "benchmarks.md"
-        old = doc.read_text()
-        if START in old and END in old:
-            new = old[:old.index(START)] + text + old[old.index(END) + len(END):]
-        else:
-            new = old.rstrip("\n") + "\n\n" + text + "\n"
-        tmp = doc.with_suffix(".md.tmp")
-        tmp.write_text(new)
-        os.replace(tmp, doc)
+        write_section("basis", text)
 
 
 if __name__ == "__main__":

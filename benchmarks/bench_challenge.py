@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_challenge.py [--basis text_noTMS|LCModel|PATH] [--write]
 Prints mean absolute % error of ratios to tCr per metabolite; with --write,
-appends the table to docs/benchmarks.md.
+the table replaces the ``challenge`` section of docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ import pandas as pd
 import mrsquant as mq
 from mrsquant.basis.io import load_basis
 from mrsquant.fitting import FitModel
+
+from _docs import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))
@@ -124,12 +126,11 @@ def main(argv=None):
               f"Datasets 22-28 (no public truth): {'all estimates and CRLBs finite' if finite else 'NOT all finite'}; "
               f"status: {status_line}.")
     if args.write:
-        doc = ROOT / "docs" / "benchmarks.md"
-        with open(doc, "a") as fh:
-            fh.write(f"\n## Fitting challenge accuracy (datasets 1-21, ratio to tCr, mean absolute % error)\n\n"
-                     f"{date.today()}, {platform.machine()} {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
-                     f"command: `python benchmarks/bench_challenge.py --write`; basis: "
-                     f"{args.basis or 'basisset_text_noTMS'}; 21 spectra fitted in {elapsed:.2f} s.\n\n{table}\n")
+        write_section("challenge", (
+            f"## Fitting challenge accuracy (datasets 1-21, ratio to tCr, mean absolute % error)\n\n"
+            f"{date.today()}, {platform.machine()} {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
+            f"command: `python benchmarks/bench_challenge.py --write`; basis: "
+            f"{args.basis or 'basisset_text_noTMS'}; 21 spectra fitted in {elapsed:.2f} s.\n\n{table}"))
 
 
 if __name__ == "__main__":

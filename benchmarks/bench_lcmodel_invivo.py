@@ -21,10 +21,11 @@ from mrsquant.basis.io import load_basis
 from mrsquant.basis.simulate import simulate_basis
 from mrsquant.fitting import FitModel
 
+from _docs import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))
 TEST = DATA / "lcmodel_test" / "test_lcm"
-START, END = "<!-- lcmodel-invivo:start -->", "<!-- lcmodel-invivo:end -->"
 SHOWN = {"NAA+NAAG": "tNAA", "GPC+PCh": "tCho", "Glu+Gln": "Glx", "Ins": "mI", "Glu": "Glu", "Gln": "Gln",
          "GSH": "GSH", "GABA": "GABA", "NAAG": "NAAG", "Asp": "Asp"}
 
@@ -69,21 +70,15 @@ def main(argv=None):
     table = "\n".join(lines)
     print(table)
     text = "\n".join([
-        START, "## In vivo: agreement with LCModel on its build-test spectrum (no truth)", "",
+        "## In vivo: agreement with LCModel on its build-test spectrum (no truth)", "",
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, Python "
         f"{platform.python_version()}; command `python benchmarks/bench_lcmodel_invivo.py --write`. "
         "`lcmodel_test/test_lcm/data.raw` (3T PRESS, 1024 points) fitted with LCModel's own "
         "`3t.basis`; ratios to Cr+PCr against LCModel 6.3's reference output `out_ref_build.ps`. "
         "LCModel adds its own simulated MM/lipid components and fits 0.2-4.0 ppm. FQN = residual / "
-        "noise variance of mrsquant's fit.", "", table, "", END])
+        "noise variance of mrsquant's fit.", "", table])
     if args.write:
-        doc = ROOT / "docs" / "benchmarks.md"
-        old = doc.read_text()
-        new = (old[:old.index(START)] + text + old[old.index(END) + len(END):]
-               if START in old and END in old else old.rstrip("\n") + "\n\n" + text + "\n")
-        tmp = doc.with_suffix(".md.tmp")
-        tmp.write_text(new)
-        os.replace(tmp, doc)
+        write_section("lcmodel-invivo", text)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ from mrsquant.longitudinal import make_cohort, run_longitudinal
 from mrsquant.longitudinal import stats as st
 from mrsquant.longitudinal.synthetic import simulate_changes
 
+from _docs import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- longitudinal:start -->", "<!-- longitudinal:end -->"
 
 
 def coverage(R, ns, rhos):
@@ -181,17 +182,8 @@ def main(argv=None):
     text = "\n".join(lines)
     print(text)
     if args.write:
-        doc = ROOT / "docs" / "benchmarks.md"
-        old = doc.read_text() if doc.exists() else "# Benchmarks\n"
-        block = f"{START}\n{text}\n{END}"
-        if START in old and END in old:
-            new = old[: old.index(START)] + block + old[old.index(END) + len(END):]
-        else:
-            new = old.rstrip("\n") + "\n\n" + block + "\n"
-        tmp = doc.with_suffix(".md.tmp")
-        tmp.write_text(new)
-        tmp.replace(doc)
-        print(f"wrote {doc}")
+        write_section("longitudinal", text)
+        print("wrote docs/benchmarks.md")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from mrsquant import axes  # noqa: E402
 from mrsquant.preproc import align_transients, combine_coils, preprocess  # noqa: E402
 from tests.preproc import sim  # noqa: E402
 from tests.preproc import test_editing as mega  # noqa: E402
+from _docs import write_section  # noqa: E402
 
 DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))
 
@@ -115,7 +116,6 @@ def main(argv=None):
     elapsed = time.perf_counter() - t_start
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines += [
-        "<!-- preproc:start -->",
         "## Preprocessing: alignment vs the Cramer-Rao bound, MEGA DIFF, real 7T data",
         "",
         f"{now}, {platform.node()} ({platform.machine()}, Python {platform.python_version()}, "
@@ -145,22 +145,11 @@ def main(argv=None):
         f"{real['same coil weights, plain mean']:.1f} (same coil weights, no alignment/weighting); "
         f"{real['rejected']} transient(s) rejected. SNR = NAA height (real, phased) / SD of the real "
         "spectrum in -6..-1 ppm after a straight-line fit.",
-        "<!-- preproc:end -->",
     ]
     text = "\n".join(lines)
     print(text)
     if args.write:
-        path = ROOT / "docs" / "benchmarks.md"
-        old = path.read_text() if path.exists() else "# Benchmarks\n"
-        if "<!-- preproc:start -->" in old:
-            head, rest = old.split("<!-- preproc:start -->", 1)
-            tail = rest.split("<!-- preproc:end -->", 1)[1]
-            new = head + text + tail
-        else:
-            new = old.rstrip("\n") + "\n\n" + text + "\n"
-        tmp = path.with_name(f".{path.name}.part{os.getpid()}")
-        tmp.write_text(new)
-        os.replace(tmp, path)
+        write_section("preproc", text)
 
 
 if __name__ == "__main__":

@@ -32,13 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
+from _docs import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))
 CH = DATA / "fitting_challenge_2016"
 BASIS = CH / "basisset_text_noTMS"
-DOC = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "benchmarks_throughput.png"
-START, END = "<!-- scale:start -->", "<!-- scale:end -->"
 #: the dask comparison (c) takes the best of this many runs of each path (the machine is shared)
 REPEATS = 2
 
@@ -281,7 +281,7 @@ def plot(results, dask_res, path):
 
 def section(meta, results, grid, dask_res, profile) -> str:
     best_bt, big = _best(results)
-    lines = [START, "## Scale: throughput, MRSI grid, dask", "",
+    lines = ["## Scale: throughput, MRSI grid, dask", "",
              f"{meta['date']}; {meta['machine']}; load average {meta['load_before']} before, "
              f"{meta['load_after']} after (1, 5, 15 min; the machine is shared with other test runs); "
              f"command `{meta['command']}` ({meta['wall_s']:.0f} s). Each scenario runs in a fresh process; "
@@ -334,20 +334,8 @@ def section(meta, results, grid, dask_res, profile) -> str:
                   "| function | own | cumulative | calls |", "|---|---|---|---|"]
         lines += [f"| `{name}` | {tt} | {ct} | {nc} |" for name, tt, ct, nc in profile["profile_tottime"]]
         lines.append("")
-    lines += [f"![throughput]({PLOT.name})", END]
+    lines += [f"![throughput]({PLOT.name})"]
     return "\n".join(lines)
-
-
-def write_section(text: str):
-    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if START in doc and END in doc:
-        a, b = doc.index(START), doc.index(END) + len(END)
-        doc = doc[:a] + text + doc[b:]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    tmp = DOC.with_name(f".{DOC.name}.part{os.getpid()}")
-    tmp.write_text(doc)
-    os.replace(tmp, DOC)
 
 
 def main(argv=None):
@@ -408,7 +396,7 @@ def main(argv=None):
     print(text)
     if args.write:
         plot(results, dask_res, PLOT)
-        write_section(text)
+        write_section("scale", text)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from mrsquant import axes
 from mrsquant.basis.io import load_basis
 from mrsquant.fitting import FitModel
 
+from _docs import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))
 RANGES = {"NAA": (8, 14), "NAAG": (0.5, 2.5), "Cr": (4, 7), "PCr": (3, 5), "GPC": (0.5, 1.5), "PCh": (0.2, 0.8),
@@ -111,12 +113,12 @@ def main(argv=None):
     text = "\n".join(lines) + "\n\nCRLB honesty (same spectrum, NAA SNR 40, " + str(args.n) + " noise realisations):\n\n" + "\n".join(hl)
     print(text)
     if args.write:
-        with open(ROOT / "docs" / "benchmarks.md", "a") as fh:
-            fh.write(f"\n## Fresh simulated spectra (mean absolute % error of ratios to tCr)\n\n{date.today()}, "
-                     f"{platform.machine()} {os.cpu_count()} cores, Python {sys.version.split()[0]}; command: "
-                     f"`python benchmarks/bench_simulated.py --n {args.n} --seed {args.seed} --write`. "
-                     f"{args.n} spectra: challenge basis with its measured MM, concentrations uniform in "
-                     f"normal ranges, Lorentzian 2-8 Hz + Gaussian 0-4 Hz, shift +-4 Hz, random phase, NAA SNR 20-150.\n\n{text}\n")
+        write_section("simulated", (
+            f"## Fresh simulated spectra (mean absolute % error of ratios to tCr)\n\n{date.today()}, "
+            f"{platform.machine()} {os.cpu_count()} cores, Python {sys.version.split()[0]}; command: "
+            f"`python benchmarks/bench_simulated.py --n {args.n} --seed {args.seed} --write`. "
+            f"{args.n} spectra: challenge basis with its measured MM, concentrations uniform in "
+            f"normal ranges, Lorentzian 2-8 Hz + Gaussian 0-4 Hz, shift +-4 Hz, random phase, NAA SNR 20-150.\n\n{text}"))
 
 
 if __name__ == "__main__":
