@@ -59,6 +59,23 @@ MACROMOLECULES_STANDARD = {
 #: The MM/lipid sets ``simulate_basis(macromolecules=...)`` accepts by name
 MM_PRESETS = ("consensus", "standard")
 
+_MM_KNOWN = ", ".join(dict.fromkeys([*MACROMOLECULES, *MACROMOLECULES_STANDARD]))
+
+
+def _mm_component(name):
+    """``(name, [(ppm, FWHM ppm, area), ...])`` of an MM/lipid component named one by one,
+    or None. Lip09/Lip13/Lip20 exist in both sets: by name they are the consensus ones;
+    ``macromolecules="standard"`` gives the standard set whole."""
+    key = str(name).lower().replace(".", "").replace("_", "")
+    for k, (ppm, fwhm) in MACROMOLECULES.items():
+        if k.lower().replace(".", "") == key:
+            return k, [(ppm, fwhm, 1.0)]
+    for k, parts in MACROMOLECULES_STANDARD.items():
+        if k.lower() == key:
+            return k, parts
+    return None
+
+
 #: Default metabolite list (the library, brain profile order)
 DEFAULT_METABOLITES = ("NAA", "NAAG", "Cr", "PCr", "GPC", "PCh", "Glu", "Gln", "GABA", "GSH",
                        "Tau", "mI", "sI", "Lac", "Asp", "Ala", "PE", "Asc", "Glc", "Gly",
@@ -447,7 +464,8 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         adds the 8 components of MACROMOLECULES_STANDARD (LCModel's default set: MM09,
         MM12, MM14, MM17, MM20, Lip09, Lip13, Lip20, with composite MM20/Lip20). The
         standard set has fewer, broader components and is the better default for
-        short-TE in-vivo fits (docs/fitting.md). A list picks components of either.
+        short-TE in-vivo fits (docs/fitting.md). A list picks components of either
+        by name (Lip09/Lip13/Lip20, in both sets, are then the consensus ones).
     reference_ppm : float, optional
         Add a singlet of ``reference_protons`` at this shift (e.g. 0.0) to every
         metabolite FID, as in LCModel-style basis sets.
@@ -542,30 +560,28 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
 
     lib = set(available_metabolites(spin_library))
     if macromolecules is True or macromolecules == "consensus":
-        mm = list(MACROMOLECULES)
+        mm = {k: [(*v, 1.0)] for k, v in MACROMOLECULES.items()}
     elif macromolecules == "standard":
-        mm = list(MACROMOLECULES_STANDARD)
+        mm = dict(MACROMOLECULES_STANDARD)
     elif isinstance(macromolecules, str):
         raise InputError(f"macromolecules={macromolecules!r}: use one of {', '.join(MM_PRESETS)} "
                          f"or a list of component names")
     else:
-        mm = list(macromolecules or [])
+        mm = {}
+        for n in macromolecules or []:
+            found = _mm_component(n)
+            if found is None:
+                raise InputError(f"no MM/lipid component {n!r}; known: {_MM_KNOWN}")
+            mm.setdefault(*found)
     names = list(DEFAULT_METABOLITES if metabolites is None else metabolites)
-    components = {**MACROMOLECULES, **{k: v for k, v in MACROMOLECULES_STANDARD.items()}}
-    mm_lookup = {k.lower().replace(".", ""): k for k in components}
-    for i, n in enumerate(mm):
-        key = str(n).lower().replace(".", "").replace("_", "")
-        if key not in mm_lookup:
-            raise InputError(f"no MM/lipid component {n!r}; known: {', '.join(components)}")
-        mm[i] = mm_lookup[key]
     for n in list(names):
-        key = n.lower().replace(".", "").replace("_", "")
-        if key in mm_lookup:
+        found = _mm_component(n)
+        if found is not None:
             names.remove(n)
-            mm.append(mm_lookup[key])
+            mm.setdefault(*found)
         elif n not in lib and canonical_name(n) not in lib:
             raise InputError(f"no spin system for {n!r}; known: {', '.join(sorted(lib))}, "
-                             f"and MM/lipid components {', '.join(components)}")
+                             f"and MM/lipid components {_MM_KNOWN}")
     chosen = {canonical_name(k): v for k, v in (spin_variants or {}).items()}
     unused = set(chosen) - {canonical_name(n) for n in names}
     if unused:
@@ -587,9 +603,7 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         fids.append(fid)
         out_names.append(name)
         protons.append(sum(g.n_protons for g in spin_system(name, spin_library, variant=variant)))
-    for name in dict.fromkeys(mm):
-        parts = ([(*MACROMOLECULES[name], 1.0)] if name in MACROMOLECULES
-                 else MACROMOLECULES_STANDARD[name])
+    for name, parts in mm.items():
         fids.append(sum(gaussian_fid(ppm, fwhm, amplitude=area, field_mhz=field_mhz, n_points=n_points,
                                      dwelltime_s=dwell, centre_ppm=centre_ppm)
                         for ppm, fwhm, area in parts))

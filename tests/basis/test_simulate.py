@@ -187,6 +187,13 @@ def test_standard_mm_preset():
     # the main peak sits at 2.08 ppm and the 3.0 ppm part is smaller than it
     assert abs(ppm[np.argmax(spec)] - 2.08) < 0.02
     assert spec[np.argmin(np.abs(ppm - 3.0))] < 0.5 * spec.max()
+    # the standard set's lipids are its own (Lip20 is a 3-part composite of area 2.87),
+    # not the consensus single Gaussians of the same names
+    assert b.fids[b.names.index("Lip20")][0] == pytest.approx(2.87)
+    assert b.fids[b.names.index("Lip13")][0] == pytest.approx(2.0)
+    by_name = simulate_basis("press", te_ms=30, field_mhz=123.2, n_points=512, bandwidth_hz=2000,
+                             metabolites=["Cr"], macromolecules=["Lip20"])
+    assert by_name.fids[by_name.names.index("Lip20")][0] == pytest.approx(1.0)   # consensus
     with pytest.raises(Exception, match="consensus, standard"):
         simulate_basis("press", te_ms=30, field_mhz=123.2, n_points=512, bandwidth_hz=2000,
                        metabolites=["Cr"], macromolecules="lcm")
