@@ -139,6 +139,11 @@ def read_pulse(path) -> ShapedPulse:
     return read_rf(path) if Path(path).suffix.lower() == ".rf" else read_pta(path)
 
 
+def as_pulse(pulse) -> ShapedPulse:
+    """A :class:`ShapedPulse` as given, or read from a file with :func:`read_pulse`."""
+    return pulse if isinstance(pulse, ShapedPulse) else read_pulse(pulse)
+
+
 def adiabatic_b1_hz(pulse: ShapedPulse, *, duration_s: float, target: float = 0.99) -> float:
     """Default peak B1 (Hz) of an adiabatic pulse: the lowest on a 5 % grid (from
     0.02 x bandwidth) at which ``|beta|^2 >= target`` over the central half of the

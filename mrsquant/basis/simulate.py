@@ -443,7 +443,7 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
                    refocusing_ms: float = 5.2, pulse_carrier_ppm: float = 3.0,
                    n_positions: int = 41, refocusing_b1_hz: float | None = None,
                    editing_pulse=None, editing_ms: float = 14.0) -> Basis:
-    """Simulate a basis set with ideal pulses.
+    """Simulate a basis set (ideal pulses unless shaped ones are given).
 
     Parameters
     ----------
@@ -522,11 +522,10 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     kw = dict(te_ms=te_ms, te1_ms=te1_ms, te2_ms=te2_ms, tm_ms=tm_ms, edit_bw_hz=edit_bw_hz)
     b1_used = None
     if refocusing_pulse is not None:
-        from .pulses import ShapedPulse, adiabatic_b1_hz, read_pulse
+        from .pulses import adiabatic_b1_hz, as_pulse
         if seq not in ("press", "slaser"):
             raise InputError("refocusing_pulse is for press and slaser only")
-        pulse = refocusing_pulse if isinstance(refocusing_pulse, ShapedPulse) \
-            else read_pulse(refocusing_pulse)
+        pulse = as_pulse(refocusing_pulse)
         if refocusing_ms <= 0 or int(n_positions) < 1:
             raise InputError("refocusing_ms must be positive and n_positions >= 1")
         b1_used = refocusing_b1_hz
@@ -538,11 +537,10 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
                             None if b1_used is None else float(b1_used))
     edit_info = None
     if editing_pulse is not None:
-        from .pulses import ShapedPulse, inversion_fwhm_hz, read_pta
+        from .pulses import as_pulse, inversion_fwhm_hz
         if seq != "mega-press":
             raise InputError("editing_pulse is for mega-press only")
-        epulse = editing_pulse if isinstance(editing_pulse, ShapedPulse) \
-            else read_pta(editing_pulse)
+        epulse = as_pulse(editing_pulse)
         kw["editing"] = (epulse, float(editing_ms) * 1e-3)
         edit_info = {"pulse": str(getattr(editing_pulse, "name", editing_pulse)),
                      "duration_ms": float(editing_ms),
@@ -611,7 +609,8 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         protons.append(float(sum(area for _, _, area in parts)))
     if not fids:
         raise InputError("nothing to simulate: empty metabolite list")
-    prov = {"simulator": f"mrsquant {__version__} mrsquant.basis.simulate (ideal pulses)",
+    pulses = "ideal pulses" if refocusing_pulse is None and editing_pulse is None else "shaped pulses"
+    prov = {"simulator": f"mrsquant {__version__} mrsquant.basis.simulate ({pulses})",
             "sequence": seq, "te_ms": te_ms, "te1_ms": te1_ms, "te2_ms": te2_ms, "tm_ms": tm_ms,
             "edit_ppm": edit_ppm, "edit_off_ppm": edit_off_ppm if seq == "mega-press" else None,
             "edit_bw_hz": edit_bw_hz if seq == "mega-press" and edit_info is None else None,

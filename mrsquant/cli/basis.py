@@ -10,7 +10,7 @@ from ..errors import InputError
 
 def add_subparser(sub) -> None:
     p = sub.add_parser("basis", help="simulate, convert or describe basis sets",
-                       description="Simulate basis spectra (ideal pulses), convert between "
+                       description="Simulate basis spectra (ideal or shaped pulses), convert between "
                                    "basis formats, or describe a basis set.")
     bsub = p.add_subparsers(dest="basis_command", metavar="ACTION")
 

@@ -157,7 +157,7 @@ def fit_distributed(model: FitModel, spectra: Spectra, *, client=None, scheduler
     """
     if on_error not in ("report", "raise"):
         raise ValueError(f"on_error must be 'report' or 'raise', got {on_error!r}")
-    design, fids, names = model.prepare(spectra, names)
+    design, fids, names, mismatch = model.prepare(spectra, names)
     n = fids.shape[0]
     bounds = chunk_bounds(n, chunk_size or min(model.options.chunk_size, DEFAULT_CHUNK_SIZE))
     tick, close_bar = _progress_callback(progress, n)
@@ -197,6 +197,7 @@ def fit_distributed(model: FitModel, spectra: Spectra, *, client=None, scheduler
     result = FitResult(arrays=arrays, names=names, basis_names=model.basis.names, ppm=design.ppm_w,
                        spectra=spectra, model=model, design=design, shape=spectra.shape)
     result.failed_chunks = failed_chunks
+    result.warnings = mismatch
     mark_empty(result, fids)
     for a, b, why in failed_chunks:
         print(f"mrsquant: warning: spectra {a}-{b - 1} failed after {retries} retries: {why}",

@@ -174,22 +174,26 @@ class FitModel:
 
         ``progress``: optional callable ``progress(n_done)`` called after each chunk.
         """
-        design, fids, names = self.prepare(spectra, names)
+        design, fids, names, mismatch = self.prepare(spectra, names)
         with _single_threaded_blas():
             parts = self._fit_chunks(design, fids, progress)
         arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         res = FitResult(arrays=arrays, names=list(names), basis_names=self.basis.names,
                         ppm=design.ppm_w, spectra=spectra, model=self, design=design,
                         shape=spectra.shape)
-        res.warnings = self.basis.check_compatible(spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz,
-                                                   te_ms=spectra.te_ms)
+        res.warnings = mismatch
         mark_empty(res, fids)
         return res
 
     def prepare(self, spectra: Spectra, names=None):
-        """Check the basis against the data; return ``(design, fids (N, P), names)``."""
-        for msg in self.basis.check_compatible(spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz,
-                                               te_ms=spectra.te_ms):
+        """Check the basis against the data; return ``(design, fids (N, P), names, mismatch)``.
+
+        A field mismatch raises; ``mismatch`` lists what does not stop the fit (e.g. a
+        different TE), each also issued as a :class:`BasisMismatchWarning`.
+        """
+        mismatch = self.basis.check_compatible(spectrometer_frequency_mhz=spectra.spectrometer_frequency_mhz,
+                                               te_ms=spectra.te_ms)
+        for msg in mismatch:
             warnings.warn(msg, BasisMismatchWarning, stacklevel=3)
         design = self.design_for(spectra.n_points, spectra.dwelltime_s,
                                  spectra.spectrometer_frequency_mhz, spectra.centre_ppm)
@@ -200,7 +204,7 @@ class FitModel:
         names = list(names)
         if len(names) != n:
             raise InputError(f"{len(names)} names for {n} spectra")
-        return design, fids, names
+        return design, fids, names, mismatch
 
     def _fit_chunks(self, design, fids, progress):
         n = fids.shape[0]

@@ -143,8 +143,6 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             bar.update(n_done - _done[0])
             _done[0] = n_done
         try:
-            mismatch = model.basis.check_compatible(spectrometer_frequency_mhz=first.spectrometer_frequency_mhz,
-                                                    te_ms=first.te_ms)
             with warnings.catch_warnings():   # said once, below, as a clean line
                 warnings.simplefilter("ignore", BasisMismatchWarning)
                 if scheduler is not None or client is not None:
@@ -157,8 +155,7 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             for n in names:
                 failed[n] = str(exc)
             continue
-        res.warnings = mismatch
-        for msg in mismatch:
+        for msg in res.warnings:
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             print(f"mrsquant fit: warning: {msg} ({shown}): fitted anyway; check the basis", file=sys.stderr)
         res.inputs = [str(it[1]) for it in items]

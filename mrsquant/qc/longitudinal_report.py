@@ -165,13 +165,18 @@ def _spaghetti_pages(pdf, plt, result):
             ax.set_title(meas)
             if levels != [""]:
                 ax.legend(loc="best", frameon=False)
-        for ax in list(axes.flat)[len(chunk):]:
-            ax.axis("off")
-        fig.text(0.04, 0.01, "x = participant with a single usable session (kept in the mixed "
-                 "model, no change score)", fontsize=7)
-        fig.subplots_adjust(left=0.07, right=0.98, top=0.89, bottom=0.1, hspace=0.4, wspace=0.38)
-        pdf.savefig(fig)
-        plt.close(fig)
+        _finish_grid_page(pdf, plt, fig, axes, len(chunk), "x = participant with a single usable "
+                          "session (kept in the mixed model, no change score)", top=0.89, hspace=0.4)
+
+
+def _finish_grid_page(pdf, plt, fig, axes, n_used, footer, *, top, hspace):
+    """Blank the unused panels of a grid page, add its footer, save and close it."""
+    for ax in list(axes.flat)[n_used:]:
+        ax.axis("off")
+    fig.text(0.04, 0.01, footer, fontsize=7)
+    fig.subplots_adjust(left=0.07, right=0.98, top=top, bottom=0.1, hspace=hspace, wspace=0.38)
+    pdf.savefig(fig)
+    plt.close(fig)
 
 
 def _scatter_pages(pdf, plt, result):
@@ -223,13 +228,8 @@ def _scatter_pages(pdf, plt, result):
             ax.set_ylabel(f"change in {scale} (points)")
             ax.axhline(0, color="grey", lw=0.4)
             ax.axvline(0, color="grey", lw=0.4)
-        for ax in list(axes.flat)[len(chunk):]:
-            ax.axis("off")
-        fig.text(0.04, 0.01, "red = responder (>= 50 % score reduction), blue = non-responder or "
-                 "unknown", fontsize=7)
-        fig.subplots_adjust(left=0.07, right=0.98, top=0.86, bottom=0.1, hspace=0.5, wspace=0.38)
-        pdf.savefig(fig)
-        plt.close(fig)
+        _finish_grid_page(pdf, plt, fig, axes, len(chunk), "red = responder (>= 50 % score "
+                          "reduction), blue = non-responder or unknown", top=0.86, hspace=0.5)
 
 
 def _forest_page(pdf, plt, result):
@@ -307,7 +307,7 @@ def write_longitudinal_report(result, path) -> None:
         mx = result.mixed
         rows = [[r.metabolite, r.term, _fmt(r.coef, ".4g"), _fmt(r.se, ".3g"),
                  f"[{_fmt(r.ci_low, '.4g')}, {_fmt(r.ci_high, '.4g')}]",
-                 _fmt(getattr(r, "df", float("nan")), ".0f"), _fmt(r.p, ".3g"),
+                 _fmt(r.df, ".0f"), _fmt(r.p, ".3g"),
                  _fmt(r.q_fdr, ".3g"), str(r.n_obs), str(r.n_participants),
                  "yes" if r.converged else "no", textwrap.shorten(str(r.note or ""), 48)]
                 for r in mx.itertuples() if r.term != "Intercept"]
