@@ -35,6 +35,13 @@ COMBINED = {
 }
 
 
+def present_combinations(names, combined=COMBINED) -> dict[str, tuple[str, ...]]:
+    """The combined metabolites (tNAA, tCr, ...) whose parts are all in ``names``
+    and which ``names`` does not already hold, with their parts."""
+    names = set(names)
+    return {c: parts for c, parts in combined.items() if c not in names and all(p in names for p in parts)}
+
+
 def canonical_name(name: str) -> str:
     """Map a basis-file name (``Ins``, ``PCho``, ``sIns``, ``MM09``...) onto our canonical name.
 

@@ -189,11 +189,10 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
 
 def _check_ratios(ratios, basis) -> list[tuple[str, str]]:
     """Parse ``NUM/DEN`` strings; both must be basis metabolites or combinations of them."""
-    from ..basis.names import COMBINED
+    from ..basis.names import present_combinations
     from .result import parse_ratio
 
-    names = list(basis.names)
-    known = names + [k for k, parts in COMBINED.items() if all(p in names for p in parts) and k not in names]
+    known = list(basis.names) + list(present_combinations(basis.names))
     pairs = []
     for text in ratios or ():
         try:

@@ -7,7 +7,7 @@ from functools import cached_property
 import numpy as np
 
 from .. import __version__
-from ..basis.names import COMBINED
+from ..basis.names import COMBINED, present_combinations
 
 
 # ---------------------------------------------------------------------------
@@ -27,12 +27,11 @@ def combine(amplitude: np.ndarray, cov: np.ndarray, names, combined=COMBINED):
     names = list(names)
     rows = []
     new_names = []
-    for name, parts in combined.items():
-        if all(p in names for p in parts) and name not in names:
-            w = np.zeros(len(names))
-            w[[names.index(p) for p in parts]] = 1.0
-            rows.append(w)
-            new_names.append(name)
+    for name, parts in present_combinations(names, combined).items():
+        w = np.zeros(len(names))
+        w[[names.index(p) for p in parts]] = 1.0
+        rows.append(w)
+        new_names.append(name)
     t = np.vstack([np.eye(len(names))] + ([np.array(rows)] if rows else []))
     amp = amplitude @ t.T
     cov2 = np.einsum("im,nmk,jk->nij", t, cov, t)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import __version__
 from ..axes import ppm_axis, time_axis, to_spectrum, WATER_PPM
-from ..basis.names import COMBINED
+from ..basis.names import COMBINED, present_combinations
 
 #: metabolite -> list of (ppm, relative height) of its main lines
 LINES = {
@@ -74,7 +74,7 @@ def synthetic_fit_dataset(n_spectra: int = 1, *, n_points: int = 2048, f0_mhz: f
     t = time_axis(n_points, dwell)
     ppm = ppm_axis(n_points, dwell, f0_mhz)
     basis = [m for m in metabolites if m in LINES]
-    combined = [c for c, parts in COMBINED.items() if all(p in basis for p in parts)]
+    combined = list(present_combinations(basis))
     names = basis + combined
     n, nb = n_spectra, len(basis)
 
