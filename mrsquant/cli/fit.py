@@ -1,6 +1,8 @@
 """``mrsquant fit INPUT... --basis BASIS [--water REF...] -o OUTDIR``."""
 from __future__ import annotations
 
+import argparse
+
 
 def add_subparser(sub):
     p = sub.add_parser(
@@ -20,8 +22,15 @@ def add_subparser(sub):
     p.add_argument("--no-preprocess", action="store_true", help="fit multi-transient data without preprocessing")
     p.add_argument("--edit", choices=("diff", "sum", "off", "on"), default="diff",
                    help="edited (MEGA-PRESS) input: which spectrum to fit (default diff; use a DIFF basis)")
-    p.add_argument("--no-priors", action="store_true",
-                   help="no soft literature priors on minor metabolites (docs/fitting.md)")
+    p.add_argument("--priors", choices=("none", "literature"), default="none",
+                   help="soft literature priors on minor-metabolite ratios (opt-in; they pull estimates "
+                        "towards typical values and shrink real differences; each estimate's prior_influence "
+                        "is written to concentrations.tsv; docs/fitting.md)")
+    p.add_argument("--no-priors", action="store_true", help=argparse.SUPPRESS)  # the default; kept for scripts
+    p.add_argument("--exclude", nargs="+", default=(), metavar="NAME",
+                   help="leave these basis members out of the fit (canonical names or aliases)")
+    p.add_argument("--include", nargs="+", default=(), metavar="NAME",
+                   help="fit only these basis members")
     p.add_argument("--metabolite-shifts", nargs="?", type=float, const=1.0, default=None, metavar="SD_HZ",
                    help="a soft extra frequency shift per metabolite (prior SD, default 1 Hz): recommended "
                         "when the basis comes from a different spin-system table than the data, e.g. a "
@@ -44,15 +53,37 @@ def _shift_options(sd_hz):
     return {"metabolite_shifts": True, "metabolite_shift_sd_hz": float(sd_hz)}
 
 
+def select_basis(basis, include=(), exclude=()):
+    """``basis`` restricted by ``--include`` / ``--exclude`` (unknown names are an error)."""
+    from ..basis.names import canonical_name
+    from ..errors import InputError
+
+    if not include and not exclude:
+        return basis
+    for opt, names in (("--include", include), ("--exclude", exclude)):
+        unknown = [n for n in names if canonical_name(n) not in basis.names]
+        if unknown:
+            raise InputError(f"{opt}: not in the basis: {', '.join(unknown)} (basis has {', '.join(basis.names)})")
+    keep = [n for n in basis.names if not include or n in {canonical_name(x) for x in include}]
+    keep = [n for n in keep if n not in {canonical_name(x) for x in exclude}]
+    if not keep:
+        raise InputError("--include/--exclude leave no basis member to fit")
+    return basis.select(keep)
+
+
 def run(args) -> int:
+    from ..basis.io import load_basis
     from ..fitting.pipeline import fit_files
 
-    out = fit_files(args.inputs, args.basis, outdir=args.outdir, water=args.water,
+    basis = args.basis
+    if args.include or args.exclude:
+        basis = select_basis(load_basis(args.basis), args.include, args.exclude)
+    out = fit_files(args.inputs, basis, outdir=args.outdir, water=args.water,
                     quant_config=args.quant_config, report=args.report, progress=not args.quiet,
                     preprocess=not args.no_preprocess, scheduler=args.scheduler, edit=args.edit,
                     ppm_range=tuple(args.ppm_range),
                     baseline=args.baseline, lineshape=args.lineshape,
-                    priors=None if args.no_priors else "literature", ratios=args.ratios,
+                    priors=None if args.no_priors or args.priors == "none" else args.priors, ratios=args.ratios,
                     **_shift_options(args.metabolite_shifts))
     n_ok = sum(len(r.names) for r in out["results"])
     print(f"fitted {n_ok} spectra ({len(out['failed'])} failed) -> {out['outdir']}/concentrations.tsv, "

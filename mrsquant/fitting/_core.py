@@ -418,6 +418,35 @@ def _put(ev: Evaluation, rows: np.ndarray, new: Evaluation, mask: np.ndarray) ->
 # ---------------------------------------------------------------------------
 # uncertainty
 # ---------------------------------------------------------------------------
+def _information(design: Design, theta: np.ndarray, ev: Evaluation, lam: np.ndarray,
+                 noise_var: np.ndarray, kappa: np.ndarray | None):
+    """Fisher information ``F`` of ``[a, c, theta]`` and the prior precision ``P``
+    (baseline roughness, soft theta priors and, with ``kappa``, the amplitude prior)."""
+    m = design.n_basis
+    jt = theta_jacobian(design, theta, ev)                       # (N, 2W, Q)
+    full = np.concatenate([ev.dmat, jt], axis=2)
+    fisher = _gram(full)
+    c = ev.dmat.shape[2]
+    prior = np.zeros_like(fisher)
+    prior[:, :c, :c] = penalty_matrix(design, lam, m, kappa)
+    prior[:, c:, c:] = noise_var[:, None, None] * np.diag(1.0 / design.prior_sd ** 2)
+    fixed = np.nonzero(design.upper <= design.lower)[0] + c     # held parameters are not estimated
+    if fixed.size:
+        fisher[:, fixed, :] = 0.0
+        fisher[:, :, fixed] = 0.0
+        prior[:, fixed, :] = 0.0
+        prior[:, :, fixed] = 0.0
+        prior[:, fixed, fixed] = 1.0
+    return fisher, prior
+
+
+def _regular_inverse(total: np.ndarray) -> np.ndarray:
+    idx = np.arange(total.shape[1])
+    total = total.copy()
+    total[:, idx, idx] += 1e-12 * np.abs(total[:, idx, idx]).max(axis=1, keepdims=True)
+    return np.linalg.inv(total)
+
+
 def covariance(design: Design, theta: np.ndarray, ev: Evaluation, lam: np.ndarray,
                noise_var: np.ndarray, kappa: np.ndarray | None = None) -> np.ndarray:
     """Covariance of ``[a, c, theta]`` from the full Fisher information.
@@ -430,24 +459,22 @@ def covariance(design: Design, theta: np.ndarray, ev: Evaluation, lam: np.ndarra
     Amplitudes pinned at zero by the non-negativity constraint keep their
     unconstrained variance.
     """
-    m = design.n_basis
-    jt = theta_jacobian(design, theta, ev)                       # (N, 2W, Q)
-    full = np.concatenate([ev.dmat, jt], axis=2)
-    fisher = _gram(full)
-    c = ev.dmat.shape[2]
-    q = theta.shape[1]
-    prior = np.zeros_like(fisher)
-    prior[:, :c, :c] = penalty_matrix(design, lam, m, kappa)
-    prior[:, c:, c:] = noise_var[:, None, None] * np.diag(1.0 / design.prior_sd ** 2)
-    fixed = np.nonzero(design.upper <= design.lower)[0] + c     # held parameters are not estimated
-    if fixed.size:
-        fisher[:, fixed, :] = 0.0
-        fisher[:, :, fixed] = 0.0
-        prior[:, fixed, :] = 0.0
-        prior[:, :, fixed] = 0.0
-        prior[:, fixed, fixed] = 1.0
-    total = fisher + prior
-    idx = np.arange(c + q)
-    total[:, idx, idx] += 1e-12 * np.abs(total[:, idx, idx]).max(axis=1, keepdims=True)
-    inv = np.linalg.inv(total)
+    fisher, prior = _information(design, theta, ev, lam, noise_var, kappa)
+    inv = _regular_inverse(fisher + prior)
     return inv @ fisher @ inv * noise_var[:, None, None]
+
+
+def amplitude_posteriors(design: Design, theta: np.ndarray, ev: Evaluation, lam: np.ndarray,
+                         noise_var: np.ndarray, kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Amplitude blocks ``(N, M, M)`` of the posterior covariance with and without
+    the amplitude prior (both with the baseline and nuisance priors).
+
+    ``1 - w' A w / w' B w`` is the fraction of the precision of ``w' a`` that
+    comes from the amplitude prior (the prior influence, 0..1).
+    """
+    m = design.n_basis
+    fisher, prior = _information(design, theta, ev, lam, noise_var, kappa)
+    with_prior = _regular_inverse(fisher + prior)[:, :m, :m]
+    prior[:, :m, :m] -= kappa[:, None, None] * design.amp_prior
+    without = _regular_inverse(fisher + prior)[:, :m, :m]
+    return with_prior * noise_var[:, None, None], without * noise_var[:, None, None]

@@ -55,8 +55,8 @@ class FitOptions:
     phase1_sd_deg_per_ppm: float = 10.0
     metabolite_shifts: bool = False       # a soft extra shift per metabolite
     metabolite_shift_sd_hz: float = 1.0
-    priors: str | None = "literature"     # soft concentration-ratio priors (fitting/priors.py) or None
-    prior_strength: float = 1.5           # prior SD = half the published range / strength
+    priors: str | None = None             # None (default) or "literature": soft ratio priors (fitting/priors.py),
+    prior_strength: float = 1.5           # opt-in; prior SD = half the published range / strength
 
 
 def _group_kinds(names) -> np.ndarray:
@@ -405,7 +405,14 @@ def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis
     unphase = np.conj(ph)
     data_w = y * scale[:, None]
     theta_sd = np.sqrt(np.maximum(np.einsum("nqq->nq", cov[:, -design.n_theta:, -design.n_theta:]), 0))
+    extra = {}
+    if kappa is not None and design.amp_prior is not None:
+        # how much of each estimate came from the prior (FitResult.prior_influence)
+        post, data_only = _core.amplitude_posteriors(design, theta, ev, lam, noise_var, kappa)
+        extra = {"amp_post_cov": post * (scale ** 2)[:, None, None],
+                 "amp_data_cov": data_only * (scale ** 2)[:, None, None]}
     return {
+        **extra,
         "amplitude": amp,
         "cov_amplitude": cov_a,
         "theta": theta,

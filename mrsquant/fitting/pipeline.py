@@ -224,7 +224,7 @@ def _progress(total, enabled):
 
 
 CONC_COLUMNS = ["spectrum", "metabolite", "amplitude", "crlb_abs", "crlb_percent", "ratio_tcr",
-                "conc_mm", "conc_crlb_mm"]
+                "conc_mm", "conc_crlb_mm", "crlb_noise_percent", "prior_influence"]
 QC_COLUMNS = ["spectrum", "snr", "snr_lcmodel", "fwhm_ppm", "fwhm_hz", "fqn", "water_fwhm_hz", "status"]
 
 

@@ -70,6 +70,28 @@ def ratio_with_sd(amplitude: np.ndarray, cov: np.ndarray, names, numerator: str,
     return r, sd
 
 
+def misfit_factor(data: np.ndarray, fit: np.ndarray, noise_sd: np.ndarray) -> np.ndarray:
+    """Variance inflation ``max(1, residual variance / noise variance)`` per spectrum ``(N,)``.
+
+    On real data the model misfit (lineshape, baseline, missing basis members)
+    adds to the noise; LCModel and FSL-MRS take the residual into their SDs.
+    Never below 1: on a well-fitting spectrum the bound is the noise-only CRLB
+    (the residual variance is slightly below the noise variance there, by the
+    fitted degrees of freedom). NaN inputs (an empty spectrum) give 1.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.mean(np.abs(data - fit) ** 2, axis=1) / 2.0 / noise_sd ** 2
+    return np.where(np.isfinite(ratio), np.maximum(ratio, 1.0), 1.0)
+
+
+def prior_influence(post_cov: np.ndarray, data_cov: np.ndarray) -> np.ndarray:
+    """Fraction ``(N, M)`` of each estimate's precision that came from the prior:
+    ``1 - var(with prior) / var(data and model only)``, 0 (data only) .. 1 (prior only)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = 1.0 - np.einsum("nmm->nm", post_cov) / np.einsum("nmm->nm", data_cov)
+    return np.clip(np.where(np.isfinite(frac), frac, 0.0), 0.0, 1.0)
+
+
 class FitResult:
     """Result of :meth:`FitModel.fit`.
 
@@ -104,6 +126,27 @@ class FitResult:
     def _combined(self):
         return combine(self.arrays["amplitude"], self.arrays["cov_amplitude"], self.basis_names)
 
+    @cached_property
+    def misfit_factor(self) -> np.ndarray:
+        """``(N,)`` variance inflation of the CRLBs for model misfit (:func:`misfit_factor`)."""
+        a = self.arrays
+        return misfit_factor(a["data"], a["fit"], a["noise_sd"])
+
+    @property
+    def covariance_noise(self) -> np.ndarray:
+        """Covariance from the noise alone (the textbook Cramer-Rao bound)."""
+        return self._combined[2]
+
+    @property
+    def prior_influence(self) -> np.ndarray:
+        """``(N, M')`` share of each estimate's precision from the optional amplitude prior (0 without)."""
+        a = self.arrays
+        if "amp_post_cov" not in a:
+            return np.zeros(self.amplitude.shape)
+        _, _, post = combine(a["amplitude"], a["amp_post_cov"], self.basis_names)
+        _, _, data = combine(a["amplitude"], a["amp_data_cov"], self.basis_names)
+        return prior_influence(post, data)
+
     @property
     def metabolites(self) -> list[str]:
         return self._combined[0]
@@ -114,11 +157,19 @@ class FitResult:
 
     @property
     def covariance(self) -> np.ndarray:
-        return self._combined[2]
+        """Covariance with model misfit included (noise-only bound x :attr:`misfit_factor`)."""
+        return self._combined[2] * self.misfit_factor[:, None, None]
 
     @property
     def crlb_abs(self) -> np.ndarray:
         return crlb_abs(self.covariance)
+
+    @property
+    def crlb_noise_percent(self) -> np.ndarray:
+        """CRLB (%) from the noise alone, without the misfit inflation."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 100.0 * crlb_abs(self.covariance_noise) / self.amplitude
+        return np.where(self.amplitude > 0, out, np.nan)
 
     @property
     def crlb_percent(self) -> np.ndarray:
@@ -168,6 +219,9 @@ class FitResult:
                 "amplitude": (("spectrum", "metabolite"), self.amplitude),
                 "crlb_abs": (("spectrum", "metabolite"), self.crlb_abs),
                 "crlb_percent": (("spectrum", "metabolite"), self.crlb_percent),
+                "crlb_noise_percent": (("spectrum", "metabolite"), self.crlb_noise_percent),
+                "prior_influence": (("spectrum", "metabolite"), self.prior_influence),
+                "misfit_factor": ("spectrum", self.misfit_factor),
                 "ratio_tcr": (("spectrum", "metabolite"), self.ratio("tCr")),
                 "conc_mm": (("spectrum", "metabolite"), conc),
                 "conc_crlb_mm": (("spectrum", "metabolite"), conc_sd),
