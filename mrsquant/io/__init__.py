@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import InputError, MRSQuantError
 from ..spectra import Spectra
-from . import nifti, text, lcmodel, vendor  # noqa: F401  (order = registry order)
+from . import nifti, text, lcmodel, vendor, twix  # noqa: F401  (order = registry order)
 from .registry import READERS, WRITERS, register_reader, register_writer  # noqa: F401
 
 __all__ = ["load", "save", "READERS", "WRITERS", "detect_format"]

@@ -30,6 +30,12 @@ from .nifti import spectra_from_nifti_image
 from .registry import register_reader
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its class name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 @contextlib.contextmanager
 def _quiet():
     """Silence spec2nii's prints and warnings (we report through our own errors)."""
@@ -140,13 +146,38 @@ def _check_sdat_size(sdat: Path, spar: Path) -> None:
                          f"({n * 8} bytes): truncated or mismatched pair")
 
 
+#: SPAR keys that spec2nii reads unconditionally but older SPAR files (e.g. the
+#: TARQUIN 3T examples) lack, with the value that means "not used".
+OLD_SPAR_DEFAULTS = {"spectrum_inversion_time": 0}
+
+
+@contextlib.contextmanager
+def _old_spar_defaults():
+    """Give spec2nii's SPAR parser the keys an older SPAR lacks (see OLD_SPAR_DEFAULTS)."""
+    import spec2nii.Philips.philips as philips
+
+    original = philips.read_spar
+
+    def read_spar(filename):
+        params = original(filename)
+        for key, value in OLD_SPAR_DEFAULTS.items():
+            params.setdefault(key, value)
+        return params
+
+    philips.read_spar = read_spar
+    try:
+        yield
+    finally:
+        philips.read_spar = original
+
+
 def read_philips_sdat(path, **_) -> list[Spectra]:
     from spec2nii.Philips.philips import read_sdat_spar_pair
 
     sdat, spar = _philips_pair(Path(path))
     _check_sdat_size(sdat, spar)
     return _convert(Path(path), "Philips SDAT/SPAR", read_sdat_spar_pair,
-                    sdat, spar, None, [None, None, None])
+                    sdat, spar, None, [None, None, None], context=_old_spar_defaults)
 
 
 # -- Philips data/list -----------------------------------------------------------
@@ -172,13 +203,39 @@ def read_philips_data_list(path, *, aux=None, **_) -> list[Spectra]:
 
 # -- Siemens RDA ----------------------------------------------------------------
 
+_RDA_END = b">>> End of header <<<"
+
+
+def _check_rda_size(path: Path) -> None:
+    """The data after the header must be VectorSize x CSIMatrixSize complex doubles."""
+    raw = path.read_bytes()
+    end = raw.find(_RDA_END)
+    if end < 0:
+        raise InputError(f"{path}: RDA header has no end marker (truncated or not RDA)")
+    start = raw.find(b"\n", end)
+    start = len(raw) if start < 0 else start + 1
+    hdr = {}
+    for line in raw[:end].decode("latin-1").splitlines():
+        if ": " in line:
+            key, value = line.split(": ", 1)
+            hdr[key.strip()] = value.strip()
+    try:
+        n = int(hdr["VectorSize"])
+        for i in range(3):
+            n *= int(hdr.get(f"CSIMatrixSize[{i}]", 1))
+    except (KeyError, ValueError) as exc:
+        raise InputError(f"{path}: RDA header lacks VectorSize/CSIMatrixSize") from exc
+    have = len(raw) - start
+    if have != 16 * n:
+        raise InputError(f"{path}: {have} data bytes but the RDA header announces {n} complex points "
+                         f"({16 * n} bytes): truncated or corrupt")
+
+
 def read_siemens_rda(path, **_) -> list[Spectra]:
     from spec2nii.Siemens.rda import convert_rda
 
     path = Path(path)
-    head = path.read_bytes()[:65536]
-    if b">>> End of header <<<" not in head:
-        raise InputError(f"{path}: RDA header has no end marker (truncated or not RDA)")
+    _check_rda_size(path)
     return _convert(path, "Siemens RDA", convert_rda, path, None, False,
                     centre_ppm=SIEMENS_CENTRE_PPM)
 
@@ -239,11 +296,73 @@ def _is_mrs_dicom(ds) -> bool:
 
 # -- GE P-file --------------------------------------------------------------------
 
+#: Header size of rdbm revision 9 P-files (LX 11), which lack rdb_hdr_off_data;
+#: spec2nii's own table of data offsets gives 61464 for this revision.
+GE_REV9_DATA_OFFSET = 61464
+
+
+@contextlib.contextmanager
+def _ge_old_revision_fixes():
+    """Two spec2nii bugs for P-file revisions below 11 (the rev 9 files in vendor_raw):
+    ``is_ge_file`` tests a str in the bytes logo (TypeError), and the data offset
+    is read from a header field that these revisions do not have."""
+    import spec2nii.GE.ge_read_pfile as gp
+
+    original_is_ge, original_header = gp.Pfile.is_ge_file, gp.Pfile.read_header
+
+    def is_ge_file(self):
+        if self.version < 12:
+            logo = self.hdr.rhr_rh_logo
+            return (b"GE" if isinstance(logo, bytes) else "GE") in logo
+        return original_is_ge.fget(self)
+
+    def read_header(self):
+        original_header(self)
+        if self.hdr is not None and not hasattr(self.hdr, "rhr_rdb_hdr_off_data"):
+            if int(self.version) != 9:
+                raise InputError(f"GE P-file revision {self.version:g} has no data offset in its "
+                                 f"header; only revision 9 is known")
+            self.hdr.rhr_rdb_hdr_off_data = GE_REV9_DATA_OFFSET
+
+    gp.Pfile.is_ge_file, gp.Pfile.read_header = property(is_ge_file), read_header
+    try:
+        yield
+    finally:
+        gp.Pfile.is_ge_file, gp.Pfile.read_header = original_is_ge, original_header
+
+
+def check_pfile_size(path: Path) -> None:
+    """Header size + raw_pass_size (the header's count of data bytes) must fit the file."""
+    import spec2nii.GE.ge_read_pfile as gp
+
+    class _HeaderOnly(gp.Pfile):
+        def __init__(self, fname):  # header only: no data mapping
+            self.file_name, self.version, self.hdr, self.map = fname, 0, None, None
+            self.endian, self.encoding = "little", None
+            self.read_header()
+
+    try:
+        with _quiet(), _ge_old_revision_fixes():
+            pf = _HeaderOnly(str(path))
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
+    except Exception as exc:
+        raise InputError(f"{path}: not a readable GE P-file header ({_first_line(exc)})") from exc
+    if pf.hdr is None:
+        raise InputError(f"{path}: not a GE P-file (unknown rdbm revision)")
+    offset, n = int(pf.hdr.rhr_rdb_hdr_off_data), int(pf.hdr.rhr_rh_raw_pass_size)
+    size = path.stat().st_size
+    if n <= 0 or offset + n > size:
+        raise InputError(f"{path}: {size} bytes but the P-file header announces {offset} header + "
+                         f"{n} data bytes: truncated or corrupt")
+
+
 def read_ge_pfile(path, **_) -> list[Spectra]:
     from spec2nii.GE.ge_pfile import read_pfile
 
     path = Path(path)
-    return _convert(path, "GE P-file", read_pfile, path, None)
+    check_pfile_size(path)
+    return _convert(path, "GE P-file", read_pfile, path, None, context=_ge_old_revision_fixes)
 
 
 # -- Bruker -----------------------------------------------------------------------
