@@ -24,7 +24,20 @@ CHALLENGE_DEFAULTS = {"spectrometer_frequency_mhz": 123.2, "dwelltime_s": 1 / 40
                       "te_ms": 30.0, "tr_ms": None}
 
 
+def _check_last_line(path: Path) -> None:
+    """A headerless text FID declares no length; a last line cut short is the one
+    truncation we can see: no final newline and not as wide as the first line."""
+    raw = Path(path).read_bytes()
+    if not raw or raw.endswith((b"\n", b"\r")):
+        return
+    lines = raw.splitlines()
+    if len(lines) > 1 and len(lines[-1].rstrip()) != len(lines[0].rstrip()):
+        raise InputError(f"{path}: the last line is cut short (no newline, narrower than the "
+                         f"first): truncated file")
+
+
 def _parse_columns(path: Path) -> np.ndarray:
+    _check_last_line(path)
     try:
         arr = np.loadtxt(path, ndmin=2, comments=("#", "%"))
     except ValueError as exc:

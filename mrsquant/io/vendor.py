@@ -251,15 +251,43 @@ def _dicom_files(path: Path) -> list[Path]:
     return [path]
 
 
-def read_dicom(path, **_) -> list[Spectra]:
+def check_dicom_complete(file: Path, ds) -> None:
+    """Every element must hold the bytes its header declares, and enhanced MRS data
+    (5600,0020) must hold rows x columns x frames complex float32 values."""
+    for tag in list(ds._dict):
+        raw = ds._dict[tag]
+        length, value = getattr(raw, "length", None), getattr(raw, "value", None)
+        if isinstance(value, bytes) and length not in (None, 0xFFFFFFFF) and len(value) != length:
+            raise InputError(f"{file}: truncated DICOM: element {tag} holds {len(value)} of its "
+                             f"{length} declared bytes")
+    if (0x5600, 0x0020) in ds:
+        try:
+            n = int(ds.DataPointRows) * int(ds.DataPointColumns) * int(ds.get("NumberOfFrames", 1) or 1)
+        except (AttributeError, TypeError, ValueError):
+            return
+        have = len(ds[0x5600, 0x0020].value)
+        if have != 8 * n:
+            raise InputError(f"{file}: DICOM spectroscopy data hold {have} bytes but the header "
+                             f"announces {n} complex points ({8 * n} bytes): truncated or corrupt")
+
+
+def _read_dicom_checked(file: Path):
     import pydicom
 
+    try:
+        ds = pydicom.dcmread(str(file))
+    except Exception as exc:
+        raise InputError(f"{file}: not a readable DICOM file ({_first_line(exc)})") from exc
+    check_dicom_complete(file, ds)
+    return ds
+
+
+def read_dicom(path, **_) -> list[Spectra]:
     path = Path(path)
     files = _dicom_files(path)
-    try:
-        ds = pydicom.dcmread(str(files[0]), stop_before_pixels=True)
-    except Exception as exc:
-        raise InputError(f"{files[0]}: not a readable DICOM file ({type(exc).__name__})") from exc
+    for f in files[1:]:
+        _read_dicom_checked(f)
+    ds = _read_dicom_checked(files[0])
     manufacturer = str(getattr(ds, "Manufacturer", "")).lower()
     if "siemens" in manufacturer:
         from spec2nii.Siemens.dicomfunctions import multi_file_dicom
@@ -280,8 +308,16 @@ def read_dicom(path, **_) -> list[Spectra]:
         centre = float(ds.get("ChemicalShiftReference", SIEMENS_CENTRE_PPM) or SIEMENS_CENTRE_PPM)
     elif "philips" in manufacturer:
         context = _philips_orientation_fallback
-    return _convert(path, fmt, multi_file_dicom, files, None, "DIM_DYN", False,
-                    centre_ppm=centre, context=context)
+    try:
+        return _convert(path, fmt, multi_file_dicom, files, None, "DIM_DYN", False,
+                        centre_ppm=centre, context=context)
+    except InputError as exc:
+        if "'NumberOfFrames'" in str(exc):  # VA-era spectroscopy DICOM: spec2nii needs it in the CSA
+            version = str(ds.get("SoftwareVersions", "an old software version"))
+            raise InputError(f"{path}: Siemens spectroscopy DICOM from {version} without "
+                             f"NumberOfFrames in its CSA header; spec2nii cannot read it "
+                             f"(export the scan as RDA instead)") from exc
+        raise
 
 
 def _is_mrs_dicom(ds) -> bool:
@@ -457,10 +493,38 @@ def read_varian(path, **_) -> list[Spectra]:
 
 # -- jMRUI ---------------------------------------------------------------------------
 
+def _check_jmrui_text(path: Path) -> None:
+    """PointsInDataset x DatasetsInFile must equal the number of data rows."""
+    declared, rows = {}, 0
+    for line in path.read_text(errors="replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in ("PointsInDataset", "DatasetsInFile"):
+            try:
+                declared[key.strip()] = int(float(value))
+            except ValueError:
+                pass
+            continue
+        parts = line.split()
+        if len(parts) >= 2:
+            try:
+                [float(x) for x in parts]
+            except ValueError:
+                continue
+            rows += 1
+    if "PointsInDataset" not in declared:
+        raise InputError(f"{path}: jMRUI text without PointsInDataset")
+    n = declared["PointsInDataset"] * declared.get("DatasetsInFile", 1)
+    if rows != n:
+        raise InputError(f"{path}: {rows} data rows but the jMRUI header announces {n} points: "
+                         f"truncated or corrupt")
+
+
 def read_jmrui(path, **_) -> list[Spectra]:
     from spec2nii.jmrui import jmrui_mrui, jmrui_txt
 
     path = Path(path)
+    if path.suffix.lower() != ".mrui":
+        _check_jmrui_text(path)
     args = argparse.Namespace(file=path, fileout=None, affine=None)
     func = jmrui_mrui if path.suffix.lower() == ".mrui" else jmrui_txt
     return _convert(path, "jMRUI", func, args)

@@ -63,3 +63,46 @@ def namelist_number(text: str, key: str) -> float:
     """A numeric ``KEY = value`` from namelist text (first occurrence)."""
     m = re.search(rf"\b{key}\s*=\s*([-+0-9.EeDd]+)", text, re.I)
     return float(m.group(1).replace("D", "E"))
+
+
+def twix_ascconv(path: Path, key: str) -> str:
+    """A ``key = value`` entry of the ASCCONV protocol text in a TWIX header."""
+    text = Path(path).read_bytes()[:2_000_000].decode("latin-1")
+    m = re.search(rf"^{re.escape(key)}\s*=\s*(\S+)", text, re.M)
+    if m is None:
+        raise KeyError(key)
+    return m.group(1).strip('"')
+
+
+MDH_ACQEND, MDH_SYNCDATA, MDH_PHASCOR = 1 << 0, 1 << 5, 1 << 21
+
+
+def vb_readouts(path: Path) -> list[tuple[int, np.ndarray]]:
+    """(evalInfoMask, complex64 samples) of every channel readout in a VB TWIX file.
+
+    Walks the 128-byte measurement data headers after the header block (its size is
+    the first uint32): bytes 20-27 evalInfoMask, 28-29 samples in scan; the samples
+    follow each header as complex64.
+    """
+    raw = Path(path).read_bytes()
+    pos, out = int(np.frombuffer(raw[:4], "<u4")[0]), []
+    while pos + 128 <= len(raw):
+        mdh = raw[pos:pos + 128]
+        mask = int.from_bytes(mdh[20:28], "little")
+        if mask & MDH_ACQEND:
+            break
+        if mask & MDH_SYNCDATA:
+            pos += int.from_bytes(mdh[0:4], "little") & 0x1FFFFFF
+            continue
+        n = int.from_bytes(mdh[28:30], "little")
+        out.append((mask, np.frombuffer(raw, "<c8", n, pos + 128)))
+        pos += 128 + 8 * n
+    return out
+
+
+def seq_adc(path: Path) -> tuple[int, float]:
+    """(samples, dwell s) of the single [ADC] event of a Pulseq .seq file."""
+    lines = Path(path).read_text().splitlines()
+    i = lines.index("[ADC]")
+    parts = lines[i + 1].split()
+    return int(parts[1]), float(parts[2]) * 1e-9
