@@ -32,6 +32,7 @@ import numpy as np
 from ..basis.names import COMBINED
 from ..errors import InputError
 from . import style
+from .notes import reliability_notes
 from .style import (A4_PORTRAIT, RC, metabolite_colour, crlb_flag, format_value, status_kind)
 
 #: ppm range drawn on the spectrum panels (left to right)
@@ -609,7 +610,7 @@ def _model_lines(ds, i, inputs, water_refs):
     warned = _json_attr(ds, "basis_warnings", []) or []
     if warned:
         out.insert(4, ("BASIS CHECK", "; ".join(map(str, warned))))
-    return out
+    return [("NOTE", note) for note in reliability_notes(ds, i)] + out   # notes first: never cut off
 
 
 def _draw_keyvals(fig, x, y, items, *, width_chars=42, fs=6.3, line_h=0.0098, key_w=0.11,
