@@ -20,6 +20,7 @@ import mrsquant as mq
 from mrsquant.basis.io import load_basis
 from mrsquant.basis.simulate import simulate_basis
 from mrsquant.fitting import FitModel
+from mrsquant.fitting.pipeline import _remove_water_residue
 
 from _docs import write_section
 
@@ -58,12 +59,18 @@ def main(argv=None):
              ("+ standard MM/lipids (`--mm standard`)", with_mm(basis, "standard"), {}),
              ("+ consensus MM/lipids (`--mm`)", with_mm(basis, "consensus"), {}),
              ("+ standard MM/lipids, fit 0.2-4.0 ppm (LCModel's range)", with_mm(basis, "standard"),
-              {"ppm_range": (0.2, 4.0)})]
+              {"ppm_range": (0.2, 4.0)}),
+             ("+ standard MM/lipids, residual water removed (what `mrsquant fit` does)", with_mm(basis, "standard"),
+              {"_water": True}),
+             ("+ standard MM/lipids, water removed, MM/lipid shifts within +-0.1 ppm", with_mm(basis, "standard"),
+              {"_water": True, "nuisance_max_shift_ppm": 0.1})]
     header = "| case | " + " | ".join(SHOWN.values()) + " | FQN |"
     lines = [header, "|---" * (len(SHOWN) + 2) + "|",
              "| LCModel 6.3 reference | " + " | ".join(f"{ref[k]:.2f}" for k in SHOWN) + " | |"]
     for label, b, opts in cases:
-        r = FitModel(b, **opts).fit(spectrum)
+        opts = dict(opts)
+        data = _remove_water_residue(spectrum)[0] if opts.pop("_water", False) else spectrum
+        r = FitModel(b, **opts).fit(data)
         rat = r.ratio("tCr")[0]
         vals = [rat[r.metabolites.index(v)] for v in SHOWN.values()]
         lines.append(f"| {label} | " + " | ".join(f"{v:.2f}" for v in vals) + f" | {float(r.qc['fqn'][0]):.2f} |")

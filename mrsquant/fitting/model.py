@@ -47,6 +47,7 @@ class FitOptions:
     lineshape: str = "voigt"              # "voigt" or "lorentzian"
     lineshape_selection: bool = True      # voigt: average with a Lorentzian fit by Akaike weight
     max_shift_ppm: float = 0.25
+    nuisance_max_shift_ppm: float | None = None   # MM/lipid group shifts (None: max_shift_ppm)
     max_lw_hz: float = 40.0
     max_iter: int = 40
     warmup_iter: int = 6                  # iterations before the baseline stiffness is chosen
@@ -144,6 +145,11 @@ class FitModel:
         max_s = 0.0 if opt.lineshape == "lorentzian" else (np.pi * opt.max_lw_hz / 2) ** 2 / np.log(2)
         upper = np.concatenate([[4 * np.pi, 1.0], np.full(g, opt.max_shift_ppm * f0_mhz),
                                 np.full(g, opt.max_lw_hz), np.full(g, max_s)])
+        if opt.nuisance_max_shift_ppm is not None:
+            kinds = np.unique(_group_kinds(b.names))          # group index -> kind (0 metabolites)
+            nuis = 2 + np.nonzero(kinds > 0)[0]
+            lower[nuis] = -opt.nuisance_max_shift_ppm * f0_mhz
+            upper[nuis] = opt.nuisance_max_shift_ppm * f0_mhz
         prior_mean = np.zeros(2 + 3 * g)
         prior_sd = np.full(2 + 3 * g, np.inf)
         prior_sd[1] = np.deg2rad(opt.phase1_sd_deg_per_ppm)

@@ -49,6 +49,24 @@ def find_water_partner(path: Path) -> Spectra | None:
 EDIT_SPECTRA = ("diff", "sum", "off", "on")
 
 
+def _remove_water_residue(spectra: Spectra) -> tuple[Spectra, list]:
+    """A single (already averaged) spectrum with strong residual water gets the consensus
+    residual-water removal (HLSVD, 4.2-5.2 ppm) before the fit; the wing of a residue tens
+    of times the NAA peak otherwise decides the fit's phase and frequency (docs/fitting.md).
+    Recorded in the spectrum's ProcessingApplied."""
+    from ..preproc.water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
+
+    if spectra.data.size != spectra.n_points:     # MRSI grids: left to `mrsquant preprocess`
+        return spectra, []
+    ratio = float(np.ravel(water_residue_ratio(spectra))[0])
+    if ratio <= WATER_RESIDUE_LIMIT:
+        return spectra, []
+    cleaned, info = remove_water(spectra)
+    return cleaned, [{"Method": "Nuisance peak removal",
+                      "Details": f"residual water {ratio:.0f}x the tallest metabolite peak: HLSVD, "
+                                 f"{int(np.sum(info['n_removed']))} components in 4.2-5.2 ppm removed"}]
+
+
 def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
     """Reduce a multi-transient/coil acquisition to one spectrum (preprocessing pipeline).
 
@@ -60,7 +78,8 @@ def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
     """
     extra = [d for d in spectra.dims if d not in ("x", "y", "z")]
     if not extra:
-        return spectra, [], water
+        spectra, steps = _remove_water_residue(spectra)
+        return spectra, ({"steps": steps} if steps else []), water
     from ..preproc import preprocess
     from ..qc.report import preprocessing_entry
 
