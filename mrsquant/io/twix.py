@@ -73,9 +73,14 @@ def _acquisition_bytes(obj) -> int:
     return 192 + n_cha * (32 + 8 * n_col)  # VD/VE/XA: scan header + channel headers
 
 
+_ACQEND, _SYNCDATA = 1 << 0, 1 << 5
+
+
 def check_complete(path: Path, twix) -> None:
-    """Every readout the MDHs announce must lie inside the file."""
+    """Every readout the MDHs announce must lie inside the file, followed by the
+    end-of-acquisition header (ACQEND). Bytes after that header are padding."""
     size = path.stat().st_size
+    end, version = 0, "vb"
     for key in twix.keys():
         if key == "hdr":
             continue
@@ -83,10 +88,35 @@ def check_complete(path: Path, twix) -> None:
         pos = np.asarray(getattr(obj, "memPos", []), dtype=float)
         if pos.size == 0:
             continue
-        end = int(pos.max()) + _acquisition_bytes(obj)
-        if end > size:
+        last = int(pos.max()) + _acquisition_bytes(obj)
+        if last > size:
             raise InputError(f"{path}: truncated Siemens TWIX file: its last '{key}' readout ends at "
-                             f"byte {end} but the file has {size} bytes")
+                             f"byte {last} but the file has {size} bytes")
+        if last > end:
+            end, version = last, obj.softwareVersion
+    if end == 0:
+        return
+    mask_at = 20 if version == "vb" else 40  # evalInfoMask; VD headers have 20 more bytes before it
+    with open(path, "rb") as fh:
+        for _ in range(10_000):  # sync blocks (e.g. physiology) may come before ACQEND
+            fh.seek(end)
+            mdh = fh.read(mask_at + 8)
+            if len(mdh) < mask_at + 8:
+                raise InputError(f"{path}: truncated Siemens TWIX file: it ends at byte {size}, "
+                                 f"before the end-of-acquisition block")
+            mask = int.from_bytes(mdh[mask_at:mask_at + 8], "little")
+            length = int.from_bytes(mdh[0:4], "little") & 0x1FFFFFF
+            if mask & _ACQEND:
+                # its declared length is not always written out (the Pulseq VB19 files keep
+                # 256 of 8192 bytes); the header itself must be there
+                header = 128 if version == "vb" else 192
+                if end + header > size:
+                    raise InputError(f"{path}: truncated Siemens TWIX file: the end-of-acquisition "
+                                     f"header is cut ({size} bytes)")
+                return
+            if not mask & _SYNCDATA or length == 0:
+                return  # something we do not know how to step over: leave it to pyMapVBVD
+            end += length
 
 
 def _open(path: Path):
