@@ -15,16 +15,18 @@ def add_subparser(sub) -> None:
     bsub = p.add_subparsers(dest="basis_command", metavar="ACTION")
 
     s = bsub.add_parser("simulate", help="density-matrix simulation of a basis set")
-    s.add_argument("--sequence", required=True,
-                   choices=("pulse-acquire", "press", "steam", "slaser", "mega-press"))
-    s.add_argument("--te", type=float, default=0.0, metavar="MS", help="echo time (ms)")
+    s.add_argument("--like", metavar="FILE",
+                   help="take sequence, TE, field, points and bandwidth from this data file's header "
+                        "(explicit options still win)")
+    s.add_argument("--sequence", choices=("pulse-acquire", "press", "steam", "slaser", "mega-press"))
+    s.add_argument("--te", type=float, default=None, metavar="MS", help="echo time (ms)")
     s.add_argument("--te1", type=float, metavar="MS", help="PRESS/MEGA-PRESS first echo time (ms)")
     s.add_argument("--te2", type=float, metavar="MS", help="PRESS/MEGA-PRESS second echo time (ms)")
     s.add_argument("--tm", type=float, metavar="MS", help="STEAM mixing time (ms)")
-    s.add_argument("--field-mhz", type=float, required=True, metavar="F",
+    s.add_argument("--field-mhz", type=float, metavar="F",
                    help="spectrometer frequency (MHz), e.g. 123.2 at 3T")
-    s.add_argument("--points", type=int, default=2048, metavar="N")
-    s.add_argument("--bandwidth", type=float, default=4000.0, metavar="HZ")
+    s.add_argument("--points", type=int, default=None, metavar="N", help="default 2048")
+    s.add_argument("--bandwidth", type=float, default=None, metavar="HZ", help="default 4000")
     s.add_argument("--metabolites", metavar="LIST",
                    help="comma-separated names (default: the whole library); MM/lipid names "
                         "such as MM0.92 or Lip13 add Gaussian components")
@@ -103,8 +105,28 @@ def _suffixed(out: Path, tag: str) -> Path:
     return out.with_name(f"{out.name}_{tag}")
 
 
+def _fill_from_like(args) -> None:
+    """``--like FILE``: unset options from the file's header; then the usual defaults."""
+    if args.like:
+        from ..basis.like import like_parameters
+        from ..io import load
+
+        p = like_parameters(load(args.like), sequence=args.sequence)
+        for attr, key in (("sequence", "sequence"), ("te", "te_ms"), ("field_mhz", "field_mhz"),
+                          ("points", "n_points"), ("bandwidth", "bandwidth_hz"), ("tm", "tm_ms"),
+                          ("mm", "macromolecules")):
+            if getattr(args, attr, None) is None and p.get(key) is not None:
+                setattr(args, attr, p[key])
+    for attr, default in (("te", 0.0), ("points", 2048), ("bandwidth", 4000.0)):
+        if getattr(args, attr) is None:
+            setattr(args, attr, default)
+    if args.sequence is None or args.field_mhz is None:
+        raise InputError("basis simulate needs --sequence and --field-mhz (or --like FILE)")
+
+
 def run_simulate(args) -> int:
     from ..basis.simulate import simulate_basis
+    _fill_from_like(args)
     mets = None
     if args.metabolites:
         mets = [m.strip() for m in args.metabolites.split(",") if m.strip()]

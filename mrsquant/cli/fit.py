@@ -11,7 +11,10 @@ def add_subparser(sub):
                     "Multi-transient input is preprocessed first. LCModel .RAW inputs pick up their .H2O "
                     "water reference, challenge text files their water columns.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="NIfTI-MRS or any format `convert` reads")
-    p.add_argument("--basis", required=True, help="basis set: folder or LCModel .BASIS file")
+    p.add_argument("--basis", help="basis set: folder or LCModel .BASIS file (default: simulated to match the "
+                                   "first input's header, sequence/TE/field/points/bandwidth, and cached)")
+    p.add_argument("--sequence", choices=("press", "steam", "slaser"),
+                   help="without --basis: the sequence to simulate when the header does not name it")
     p.add_argument("--water", nargs="+", metavar="REF", help="unsuppressed water reference(s): one, or one per input")
     p.add_argument("--quant-config", metavar="TOML", help="tissue/relaxation parameters (docs/quantification.md)")
     p.add_argument("-o", "--outdir", required=True, help="output folder")
@@ -71,13 +74,27 @@ def select_basis(basis, include=(), exclude=()):
     return basis.select(keep)
 
 
+def _basis_like(path, sequence):
+    import sys
+
+    from ..basis.like import basis_like
+    from ..io import load
+
+    basis, params = basis_like(load(path), sequence=sequence)
+    print("basis simulated to match the data: " + ", ".join(f"{k} {v}" for k, v in params.items()
+                                                              if v is not None), file=sys.stderr)
+    return basis
+
+
 def run(args) -> int:
     from ..basis.io import load_basis
     from ..fitting.pipeline import fit_files
 
     basis = args.basis
+    if basis is None:
+        basis = _basis_like(args.inputs[0], args.sequence)
     if args.include or args.exclude:
-        basis = select_basis(load_basis(args.basis), args.include, args.exclude)
+        basis = select_basis(load_basis(basis) if isinstance(basis, str) else basis, args.include, args.exclude)
     out = fit_files(args.inputs, basis, outdir=args.outdir, water=args.water,
                     quant_config=args.quant_config, report=args.report, progress=not args.quiet,
                     preprocess=not args.no_preprocess, scheduler=args.scheduler, edit=args.edit,
