@@ -197,7 +197,7 @@ def fit_distributed(model: FitModel, spectra: Spectra, *, client=None, scheduler
     result = FitResult(arrays=arrays, names=names, basis_names=model.basis.names, ppm=design.ppm_w,
                        spectra=spectra, model=model, design=design, shape=spectra.shape)
     result.failed_chunks = failed_chunks
-    result.warnings = mismatch
+    result.warnings = list(mismatch) + list(model.warnings_at_init)
     mark_empty(result, fids)
     for a, b, why in failed_chunks:
         print(f"mrsquant: warning: spectra {a}-{b - 1} failed after {retries} retries: {why}",

@@ -96,6 +96,18 @@ class FitModel:
             raise BasisMismatchError("every basis spectrum is empty")
         if empty.any():
             basis = basis.select([n for n, e in zip(basis.names, empty) if not e])
+        parametric = [n for n in basis.names if n != "Mac" and (is_macromolecule(n) or is_lipid(n))]
+        if "Mac" in basis.names and parametric:
+            # a measured MM spectrum already holds the MM (and often the lipid) signal: parametric
+            # components on top of it trade signal with it and with GABA/Glx (docs/fitting.md)
+            warnings.warn(f"the basis has a measured macromolecule spectrum (Mac) and parametric "
+                          f"MM/lipid components ({', '.join(parametric[:4])}{'...' if len(parametric) > 4 else ''}): "
+                          f"they describe the same signal; keep one (mrsquant fit --exclude)",
+                          BasisMismatchWarning, stacklevel=2)
+            self.warnings_at_init = [f"measured Mac and parametric MM/lipid components together: "
+                                     f"{', '.join(parametric)}"]
+        else:
+            self.warnings_at_init = []
         # metabolites first, then macromolecules, then lipids: groups are contiguous in the core
         groups = default_groups(basis.names)
         order = np.argsort(groups, kind="stable")
@@ -187,7 +199,7 @@ class FitModel:
         res = FitResult(arrays=arrays, names=list(names), basis_names=self.basis.names,
                         ppm=design.ppm_w, spectra=spectra, model=self, design=design,
                         shape=spectra.shape)
-        res.warnings = mismatch
+        res.warnings = list(mismatch) + list(self.warnings_at_init)
         mark_empty(res, fids)
         return res
 

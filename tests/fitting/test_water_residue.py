@@ -69,3 +69,16 @@ def test_osprey_sub02_fits_in_healthy_ranges(shared_data, tmp_path):
     tnaa, tcho = rat[res.metabolites.index("tNAA")], rat[res.metabolites.index("tCho")]
     assert 1.1 < tnaa < 1.9 and 0.15 < tcho < 0.35, (tnaa, tcho)
     assert 5.0 < res.conc_mm[0, res.metabolites.index("tCr")] < 12.0
+
+
+def test_measured_and_parametric_mm_together_are_named(basis):
+    from mrsquant.basis.simulate import simulate_basis
+    from mrsquant.errors import BasisMismatchWarning
+
+    mm = simulate_basis("press", te_ms=30, field_mhz=basis.spectrometer_frequency_mhz, n_points=basis.n_points,
+                        bandwidth_hz=1 / basis.dwelltime_s, metabolites=["MM09", "Lip13"])
+    both = basis.concat(mm.select(["MM09", "Lip13"]))
+    with pytest.warns(BasisMismatchWarning, match="Mac"):
+        model = FitModel(both)
+    s, _ = _spectrum(basis, 0.0)
+    assert any("MM09" in w for w in model.fit(s).warnings)
