@@ -176,7 +176,8 @@ def _water_scale(res: FitResult, water: Spectra, mask, spectra: Spectra, quant_c
     res.conc_mm, res.conc_crlb_mm = water_scaled(res.amplitude, res.crlb_abs, res.metabolites, wf["area"],
                                                  cfg, te_ms=te, tr_ms=spectra.tr_ms)
     res.arrays["water_fwhm_hz"] = wf["fwhm_hz"]
-    res.water = wf
+    wres = wf["result"]   # the water panel's arrays (FitResult.to_xarray reads ppm/data/fit)
+    res.water = {"ppm": wres.ppm, "data": wres.arrays["data"], "fit": wres.arrays["fit"]}
 
 
 def _per_voxel(res: FitResult, quantity: str) -> np.ndarray | None:

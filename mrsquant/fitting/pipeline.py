@@ -119,12 +119,15 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
         raise MRSQuantError(f"give one water reference for all inputs or one per input "
                             f"({len(inputs)} inputs, {len(waters)} water files)")
     loaded, failed, order = [], {}, []
+    water_src: dict[str, str] = {}   # spectrum name -> its water reference, as given
     for i, path in enumerate(inputs):
         name = _stem(path)
         order.append(name)
         try:
             s = load(path)
             w = load(waters[0 if len(waters) == 1 else i]) if waters else find_water_partner(path)
+            water_src[name] = (str(waters[0 if len(waters) == 1 else i]) if waters
+                               else "partner" if w is not None else "")
             if preprocess:
                 s, rec, w = prepare(s, w, edit=edit)
             else:
@@ -196,8 +199,7 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
                 res.arrays["water_fwhm_hz"] = wf["fwhm_hz"]
                 wres = wf["result"]
                 res.water = {"ppm": wres.ppm, "data": wres.arrays["data"], "fit": wres.arrays["fit"]}
-                res.water_inputs = [str(waters[0] if len(waters) == 1 else waters[i]) if waters else "partner"
-                                    for i in range(len(items))]
+                res.water_inputs = [water_src.get(it[0], "") for it in items]
         results.append(res)
     bar.close()
     if not results:
