@@ -95,6 +95,18 @@ def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
     return processed, preprocessing_entry(record), water_out
 
 
+class _GridInput(InputError):
+    """An MRSI grid given to ``fit``: stops the command (``mrsquant maps`` fits grids)."""
+
+
+def _refuse_grid(s: Spectra, path) -> None:
+    spatial = [n for d, n in zip(s.dims, s.shape) if d in ("x", "y", "z")]
+    if int(np.prod(spatial or [1])) > 1:
+        grid = " x ".join(str(n) for n in spatial)
+        raise _GridInput(f"{path}: an MRSI grid of {grid} voxels; fit it with `mrsquant maps {path} "
+                         f"--basis BASIS -o OUTDIR` (metabolite maps and per-voxel values)")
+
+
 def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=False,
               progress=True, preprocess=True, scheduler=None, client=None, edit="diff", ratios=(),
               **model_options) -> dict:
@@ -125,6 +137,7 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
         order.append(name)
         try:
             s = load(path)
+            _refuse_grid(s, path)
             w = load(waters[0 if len(waters) == 1 else i]) if waters else find_water_partner(path)
             water_src[name] = (str(waters[0 if len(waters) == 1 else i]) if waters
                                else "partner" if w is not None else "")
@@ -135,6 +148,8 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             if s.data.ndim > 1 and not set(s.dims) <= {"x", "y", "z"}:
                 raise MRSQuantError(f"dims {s.dims} left after preprocessing")
             loaded.append((name, path, s, w, rec))
+        except _GridInput:
+            raise
         except MRSQuantError as exc:
             failed[name] = str(exc)
         except Exception as exc:  # one bad spectrum never sinks the batch
