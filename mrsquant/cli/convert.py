@@ -12,7 +12,7 @@ from ..errors import InputError
 def add_subparser(sub):
     p = sub.add_parser("convert", help="convert vendor/LCModel/jMRUI/text files to NIfTI-MRS",
                        description="Convert MRS files to NIfTI-MRS (.nii.gz): Philips SDAT/SPAR and "
-                                   "data/list, Siemens RDA and DICOM, GE P-file, Bruker, Varian, UIH, "
+                                   "data/list, Siemens TWIX (.dat), RDA and DICOM, GE P-file, Bruker, Varian, UIH, "
                                    "jMRUI, LCModel .RAW/.H2O, text. The format is detected from the "
                                    "file; run `mrsquant info FILE` to see what was found. All inputs "
                                    "are read before anything is written: a bad input writes nothing.")

@@ -6,7 +6,8 @@ from pathlib import Path
 #: Header fields shown when present (NIfTI-MRS names, as spec2nii fills them).
 HEADER_FIELDS = ("Manufacturer", "ManufacturersModelName", "SoftwareVersions", "SequenceName",
                  "ProtocolName", "MixingTime", "InversionTime", "ExcitationFlipAngle",
-                 "WaterSuppressed", "TxCoil", "RxCoil", "LCModelControlFile")
+                 "WaterSuppressed", "TxCoil", "RxCoil", "LCModelControlFile",
+                 "TwixMeasurement", "PulseqNote")
 
 
 def add_subparser(sub):
