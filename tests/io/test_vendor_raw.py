@@ -58,6 +58,14 @@ def test_ge_pfile_rev9_metabolite_and_reference(shared_data, name):
     frames = (raw[0::2] + 1j * raw[1::2]).reshape(1 + n_ref + n_sig, 2048)
     np.testing.assert_allclose(ref.data[0], frames[1:1 + n_ref], rtol=1e-6)
     np.testing.assert_allclose(met.data[0], frames[1 + n_ref:], rtol=1e-6)
+    # sign convention, as far as these files allow (their content is not documented): as read,
+    # the water reference peaks at 4.6 ppm and the water-suppressed lines lie upfield of water;
+    # conjugated they would lie at 5.1-8.8 ppm, where a 1H brain or phantom spectrum has none
+    spec = np.abs(np.fft.fftshift(np.fft.fft(met.data[0].mean(axis=0) * np.exp(-np.pi * 3 * met.time))))
+    ppm = met.ppm
+    wspec = np.abs(np.fft.fftshift(np.fft.fft(ref.data[0].mean(axis=0))))
+    assert abs(ppm[np.argmax(wspec)] - 4.65) < 0.1
+    assert spec[(ppm > 1.0) & (ppm < 4.2)].max() > 3 * spec[(ppm > 5.1) & (ppm < 8.8)].max()
 
 
 def test_xa60_64_transients_and_scanner_average(shared_data):
