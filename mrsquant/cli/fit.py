@@ -43,8 +43,19 @@ def add_subparser(sub):
                         "e.g. tCho/tNAA Glx/GABA (docs/quantification.md)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask.distributed scheduler (tcp://host:8786): fit chunks on its workers")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="fit chunks of the batch on N cores at once (default: all available; results identical)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def _jobs_option(jobs):
+    if jobs is None:
+        return {}
+    if jobs < 1:
+        from ..errors import InputError
+        raise InputError(f"--jobs needs a positive number of cores, got {jobs}")
+    return {"jobs": int(jobs)}
 
 
 def _shift_options(sd_hz):
@@ -101,7 +112,7 @@ def run(args) -> int:
                     ppm_range=tuple(args.ppm_range),
                     baseline=args.baseline, lineshape=args.lineshape,
                     priors=None if args.no_priors or args.priors == "none" else args.priors, ratios=args.ratios,
-                    **_shift_options(args.metabolite_shifts))
+                    **_shift_options(args.metabolite_shifts), **_jobs_option(args.jobs))
     n_ok = sum(len(r.names) for r in out["results"])
     print(f"fitted {n_ok} spectra ({len(out['failed'])} failed) -> {out['outdir']}/concentrations.tsv, "
           f"qc.tsv, fit.nc" + (", ratios.tsv" if args.ratios else "") + (", report.pdf" if args.report else ""))

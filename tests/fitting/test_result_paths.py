@@ -38,3 +38,14 @@ def test_water_references_follow_their_inputs_when_one_fails(challenge, tmp_path
     res = out["results"][0]
     assert res.names == ["dataset1", "dataset3"]
     assert res.water_inputs == [str(waters[0]), str(waters[2])]
+
+
+def test_jobs_give_identical_results(basis, challenge):
+    from mrsquant.fitting.synthetic import challenge_like
+
+    src = mq.load(challenge / "datasets_text" / "dataset1.txt")
+    s = challenge_like(src.replace(data=src.data[None], dims=("spectrum",)), 70, seed=2)
+    model = FitModel(basis, chunk_size=16)
+    serial, threaded = model.fit(s, jobs=1), model.fit(s, jobs=3)
+    assert np.array_equal(serial.amplitude, threaded.amplitude)
+    assert np.array_equal(serial.crlb_abs, threaded.crlb_abs)
