@@ -171,3 +171,21 @@ def test_read_all_and_info_show_twix(shared_data, capsys):
     assert "Siemens TWIX" in rows["format"]
     assert rows["dimensions"].strip() == "coil=32 x dyn=2, 4096 points"
     assert rows["TE"].strip() == "11 ms" and rows["TR"].strip() == "5000 ms"
+
+
+def test_convert_twix_round_trip(shared_data, steam, tmp_path, capsys):
+    from mrsquant.cli import main
+
+    src = [shared_data / STEAM, shared_data / PULSEQ / "06_PRESS_center.dat"]
+    out = tmp_path / "out"
+    assert main(["convert", *map(str, src), "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["06_PRESS_center.nii.gz",
+                                                       "meas_MID311_STEAM_wref1_FID115674.nii.gz"]
+    back = load(out / "meas_MID311_STEAM_wref1_FID115674.nii.gz")
+    assert np.array_equal(back.data, steam.data) and back.dims == steam.dims
+    assert (back.te_ms, back.tr_ms, back.dwelltime_s, back.spectrometer_frequency_mhz, back.centre_ppm) == \
+           (steam.te_ms, steam.tr_ms, steam.dwelltime_s, steam.spectrometer_frequency_mhz, steam.centre_ppm)
+    np.testing.assert_allclose(back.affine, steam.affine, atol=1e-4)
+    pulseq = load(out / "06_PRESS_center.nii.gz")
+    assert pulseq.te_ms is None and pulseq.tr_ms is None  # the placeholders are not written back
+    assert pulseq.dwelltime_s == pytest.approx(62.5e-6)
