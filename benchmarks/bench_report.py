@@ -7,7 +7,7 @@ Fits ISMRM fitting-challenge spectra once (not timed), then times
   * `mrsquant report OUTDIR` for a cohort of N spectra (the 28 challenge fits repeated
     under new names, so every page carries a real fit), also as a fresh process;
   * render_report() in-process for both (warm imports).
-With --write, appends the results to docs/benchmarks.md with machine, date and command.
+With --write, replaces the ``report`` section of docs/benchmarks.md (machine, date, command).
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def time_inprocess(outdir: Path) -> tuple[float, float]:
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100, help="spectra in the cohort report")
-    ap.add_argument("--write", action="store_true", help="append the results to docs/benchmarks.md")
+    ap.add_argument("--write", action="store_true", help="replace the report section of docs/benchmarks.md")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -111,15 +111,16 @@ def main(argv=None):
         except (OSError, StopIteration):
             pass
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        text = (f"\n## QC report speed ({stamp})\n\n"
+        text = (f"## QC report speed ({stamp})\n\n"
                 f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; "
                 f"load average {load:.1f} when started. "
                 f"Command: `python benchmarks/bench_report.py --n {args.n} --write`. "
                 f"The cohort PDF has {n_pages} pages (summary, tables, one page per spectrum, "
                 f"MRSinMRS).\n\n{table}\n")
-        with open(ROOT / "docs" / "benchmarks.md", "a") as fh:
-            fh.write(text)
-        print("appended to docs/benchmarks.md")
+        from _docs import write_section
+
+        write_section("report", text)      # replaces the previous run's section
+        print("wrote the report section of docs/benchmarks.md")
 
 
 if __name__ == "__main__":

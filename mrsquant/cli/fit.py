@@ -30,6 +30,9 @@ def add_subparser(sub):
                         "towards typical values and shrink real differences; each estimate's prior_influence "
                         "is written to concentrations.tsv; docs/fitting.md)")
     p.add_argument("--no-priors", action="store_true", help=argparse.SUPPRESS)  # the default; kept for scripts
+    p.add_argument("--allow-negative", action="store_true",
+                   help="metabolite amplitudes may go below 0 (MM/lipids stay >= 0): unbiased group means "
+                        "for weak metabolites (GABA, Gln) instead of values clipped at 0 (docs/fitting.md)")
     p.add_argument("--exclude", nargs="+", default=(), metavar="NAME",
                    help="leave these basis members out of the fit (canonical names or aliases)")
     p.add_argument("--include", nargs="+", default=(), metavar="NAME",
@@ -112,7 +115,8 @@ def run(args) -> int:
                     ppm_range=tuple(args.ppm_range),
                     baseline=args.baseline, lineshape=args.lineshape,
                     priors=None if args.no_priors or args.priors == "none" else args.priors, ratios=args.ratios,
-                    **_shift_options(args.metabolite_shifts), **_jobs_option(args.jobs))
+                    **_shift_options(args.metabolite_shifts), **_jobs_option(args.jobs),
+                    **({"nonnegative": False} if args.allow_negative else {}))
     n_ok = sum(len(r.names) for r in out["results"])
     print(f"fitted {n_ok} spectra ({len(out['failed'])} failed) -> {out['outdir']}/concentrations.tsv, "
           f"qc.tsv, fit.nc" + (", ratios.tsv" if args.ratios else "") + (", report.pdf" if args.report else ""))

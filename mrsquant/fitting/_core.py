@@ -50,6 +50,7 @@ class Design:
     f0_mhz: float = 123.2
     centre_ppm: float = 4.65
     amp_prior: np.ndarray | None = None   # (M, M) prior penalty on amplitudes, x kappa per spectrum
+    nonneg: np.ndarray | None = None      # (M,) bool: amplitudes held >= 0 (None: all)
     tcr_mask: np.ndarray | None = None    # (M,) bool, the basis spectra making up tCr
     metabolite_shifts: bool = False       # extra per-basis-spectrum shift e_m (theta tail)
 
@@ -213,8 +214,11 @@ def _masked_solve(h: np.ndarray, b: np.ndarray, free: np.ndarray) -> np.ndarray:
 
 
 def nnls_normal(h: np.ndarray, b: np.ndarray, m: int, max_iter: int | None = None,
-                free0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                free0: np.ndarray | None = None,
+                constrained: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Minimise ``x'hx/2 - b'x`` with ``x[:m] >= 0`` (batched active set).
+
+    ``constrained`` (M,) bool: only these of the first M are held non-negative (default all).
 
     Returns the solution ``(N, C)`` and the boolean free set ``(N, C)``.
     Lawson-Hanson in the normal-equation form, run on all spectra at once:
@@ -228,10 +232,11 @@ def nnls_normal(h: np.ndarray, b: np.ndarray, m: int, max_iter: int | None = Non
     blocked = np.zeros((n, m), bool)
     todo = np.arange(n)
     tol = 1e-10 * np.maximum(np.abs(b[:, :m]).max(axis=1), 1e-300)
+    con = np.ones(m, bool) if constrained is None else np.asarray(constrained, bool)
     for _ in range(max_iter or 3 * m + 5):
         if todo.size == 0:
             break
-        neg = (x[todo, :m] < 0) & free[todo, :m]
+        neg = (x[todo, :m] < 0) & free[todo, :m] & con
         has_neg = neg.any(axis=1)
         if has_neg.any():
             # drop the most negative amplitude of every spectrum that has one
@@ -254,7 +259,7 @@ def nnls_normal(h: np.ndarray, b: np.ndarray, m: int, max_iter: int | None = Non
         free[todo[ok], best[ok]] = True
         x[todo[ok]] = xt[ok]
         blocked[todo[~ok], best[~ok]] = True
-    x[:, :m] = np.where(free[:, :m], np.maximum(x[:, :m], 0.0), 0.0)
+    x[:, :m] = np.where(free[:, :m], np.where(con, np.maximum(x[:, :m], 0.0), x[:, :m]), 0.0)
     return x, free
 
 
@@ -285,7 +290,7 @@ def evaluate(design: Design, y: np.ndarray, theta: np.ndarray, lam: np.ndarray,
     yr = _real_stack(y[..., None])[..., 0]
     hmat = _gram(dmat) + penalty_matrix(design, lam, m, kappa)
     b = _tmv(dmat, yr)
-    x, free = nnls_normal(hmat, b, m, free0=free0)
+    x, free = nnls_normal(hmat, b, m, free0=free0, constrained=design.nonneg)
     resid = yr - _mv(dmat, x)
     k = design.penalty.shape[0]
     cre, cim = x[:, m:m + k], x[:, m + k:]

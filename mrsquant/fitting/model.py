@@ -68,6 +68,7 @@ class FitOptions:
     metabolite_shift_sd_hz: float = 1.0
     priors: str | None = None             # None (default) or "literature": soft ratio priors (fitting/priors.py),
     prior_strength: float = 1.5           # opt-in; prior SD = half the published range / strength
+    nonnegative: bool = True              # False: metabolite amplitudes may go below 0 (MM/lipids stay >= 0)
 
 
 def _group_kinds(names) -> np.ndarray:
@@ -194,6 +195,7 @@ class FitModel:
             ppm_ref=float(np.mean(opt.ppm_range)), spline=spline, penalty=penalty,
             lower=lower, upper=upper, prior_mean=prior_mean, prior_sd=prior_sd,
             f0_mhz=float(f0_mhz), centre_ppm=float(centre_ppm), amp_prior=amp_prior,
+            nonneg=None if opt.nonnegative else (self.groups != 0),
             tcr_mask=np.isin(b.names, ("Cr", "PCr")), metabolite_shifts=opt.metabolite_shifts)
 
     # -- fitting -------------------------------------------------------------
