@@ -443,6 +443,19 @@ def _varian_dir(path: Path) -> Path | None:
     return None
 
 
+def _check_varian_size(fid: Path) -> None:
+    """A Varian ``fid`` is a 32-byte file header (big-endian int32 nblocks, ntraces, np,
+    ebytes, tbytes, bbytes, ...) and nblocks blocks of bbytes each."""
+    raw = fid.read_bytes()[:32]
+    if len(raw) < 32:
+        raise InputError(f"{fid}: {len(raw)} bytes, shorter than a Varian file header")
+    nblocks, _ntraces, _np, _ebytes, _tbytes, bbytes = (int(v) for v in np.frombuffer(raw[:24], ">i4"))
+    want, size = 32 + nblocks * bbytes, fid.stat().st_size
+    if nblocks <= 0 or bbytes <= 0 or size != want:
+        raise InputError(f"{fid}: {size} bytes but the Varian header announces {nblocks} block(s) of "
+                         f"{bbytes} bytes ({want} bytes): truncated or corrupt")
+
+
 def read_varian(path, **_) -> list[Spectra]:
     """Varian ``.fid`` folder (``fid`` + ``procpar``) via spec2nii's Varian parser.
 
@@ -458,6 +471,7 @@ def read_varian(path, **_) -> list[Spectra]:
     folder = _varian_dir(path)
     if folder is None:
         raise InputError(f"{path}: a Varian .fid folder needs 'fid' and 'procpar'")
+    _check_varian_size(folder / "fid")
     try:
         with _quiet():
             dic, data = s2n_varian.read(str(folder))

@@ -124,6 +124,29 @@ def test_truncated_nifti_uncompressed(shared_data, tmp_path, capsys):
         shutil.rmtree(tmp_path / "out")
 
 
+@pytest.mark.parametrize("content", ["empty", "random", 0.5, 0.9, 0.999])
+def test_varian_fid_folder(shared_data, tmp_path, capsys, content):
+    folder = tmp_path / "scan.fid"
+    shutil.copytree(shared_data / "mm_consensus/STEAM_human_spectra/7T_STEAM_TE6ms_human.fid", folder)
+    full = (folder / "fid").read_bytes()
+    if content == "empty":
+        data = b""
+    elif content == "random":
+        data = np.random.default_rng(13).integers(0, 256, len(full), dtype=np.uint8).tobytes()
+    else:
+        data = full[: int(len(full) * content) // 4 * 4]  # whole 4-byte words: no accidental misfit
+    (folder / "fid").write_bytes(data)
+    code, err, listing = run_convert(folder, tmp_path, capsys)
+    assert_refused(code, err, listing)
+
+
+def test_text_dat_is_still_text(tmp_path):
+    from mrsquant.io import detect_format
+
+    (tmp_path / "fid.dat").write_text("1.0 2.0 3.0 4.0\n5.0 6.0 7.0 8.0\n")
+    assert detect_format(tmp_path / "fid.dat").name == "text"
+
+
 def test_good_file_before_a_truncated_one_writes_nothing(shared_data, tmp_path, capsys):
     good = shared_data / FORMATS["twix_vb"][0]
     full = (shared_data / FORMATS["pfile"][0]).read_bytes()
