@@ -155,3 +155,12 @@ def test_good_file_before_a_truncated_one_writes_nothing(shared_data, tmp_path, 
     assert main(["convert", str(good), str(bad), "-o", str(out)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_issue_example_rda_first_3000_bytes(shared_data, tmp_path, capsys):
+    # issue 13: this converted with exit 0 and no message
+    full = (shared_data / FORMATS["rda"][0]).read_bytes()
+    dst = place(shared_data, tmp_path, "rda", full[:3000])
+    code, err, listing = run_convert(dst, tmp_path, capsys)
+    assert_refused(code, err, listing)
+    assert "truncated" in err
