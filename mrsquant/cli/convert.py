@@ -62,10 +62,11 @@ def run(args) -> int:
     # Write into a scratch folder inside OUTDIR, then move: all files or none.
     scratch = Path(tempfile.mkdtemp(prefix=".mrsquant-convert-", dir=outdir))
     try:
-        written = [(path, save(spectra, scratch / name), name) for (path, spectra), name in zip(loaded, names)]
-        for path, tmp, name in written:
+        written = [(path, save(spectra, scratch / name), name, spectra.meta.get("TwixMeasurement"))
+                   for (path, spectra), name in zip(loaded, names)]
+        for path, tmp, name, chosen in written:
             os.replace(tmp, outdir / name)
-            print(f"{path} -> {outdir / name}")
+            print(f"{path} -> {outdir / name}" + (f" ({chosen})" if chosen else ""))
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         if created:

@@ -162,6 +162,18 @@ def test_multiraid_choice_is_recorded(shared_data, monkeypatch):
         load(steam_path, measurement=1)
 
 
+def test_convert_says_which_measurement(shared_data, monkeypatch, tmp_path, capsys):
+    from mrsquant.cli import main
+
+    steam_path = shared_data / STEAM
+    gre, steam = twix_mod._open(shared_data / GRE), twix_mod._open(steam_path)
+    monkeypatch.setattr(twix_mod, "_open", lambda path: [gre, steam])
+    assert main(["convert", str(steam_path), "-o", str(tmp_path / "out")]) == 0
+    assert "(measurement 2 of 2 (the image scan" in capsys.readouterr().out
+    assert load(tmp_path / "out" / "meas_MID311_STEAM_wref1_FID115674.nii.gz").meta[
+        "TwixMeasurement"].startswith("measurement 2 of 2")
+
+
 def test_read_all_and_info_show_twix(shared_data, capsys):
     from mrsquant.cli import main
 
