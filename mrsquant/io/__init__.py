@@ -3,7 +3,8 @@
 Each reader is a small object with ``name``, ``description``,
 ``can_read(path, head) -> bool`` (``head`` is the first 4 kB of the file, read
 once) and ``read(path) -> Spectra``. Writers are chosen by file name in
-``save``. Vendor formats go through spec2nii (see ``vendor.py``).
+``save``. Vendor formats go through spec2nii (see ``vendor.py``; Siemens TWIX
+through pyMapVBVD and spec2nii, ``twix.py``).
 """
 from __future__ import annotations
 
