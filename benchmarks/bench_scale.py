@@ -203,6 +203,29 @@ def run_dask(n: int, workers: int, grid: int) -> dict:
 BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def run_cores(n: int, repeats: int = 3) -> dict:
+    """Batch of ``n`` with 1 core and with every available core (``FitModel.fit(jobs=...)``),
+    ``repeats`` runs each: median and range; results must be identical."""
+    from mrsquant.fitting.model import available_cores
+
+    model = _model()
+    spectra = _challenge(n)
+    model.fit(_challenge(1, seed=99))
+    cores = available_cores()
+    out = {"n": n, "cores": cores}
+    ref = None
+    for jobs in sorted({1, cores}):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            res = model.fit(spectra, jobs=jobs)
+            times.append(time.perf_counter() - t0)
+        ref = res.amplitude if ref is None else ref
+        out[f"jobs{jobs}"] = {"median_s": float(np.median(times)), "min_s": float(min(times)),
+                              "max_s": float(max(times)), "identical": bool(np.array_equal(ref, res.amplitude))}
+    return out
+
+
 def child(kind: str, *args, blas_threads: str = "default") -> dict:
     """Run one scenario in a fresh interpreter; ``blas_threads``: "default" or a number."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, *map(str, args)]
@@ -338,6 +361,22 @@ def section(meta, results, grid, dask_res, profile) -> str:
     return "\n".join(lines)
 
 
+def cores_section(c: dict) -> str:
+    lines = [f"(e) Cores: batch of {c['n']}, `FitModel.fit(jobs=1)` against `jobs={c['cores']}` (every core this "
+             f"process may use; the default), 3 runs each, median (range); amplitudes identical across jobs: "
+             f"{all(c[k]['identical'] for k in c if k.startswith('jobs'))}:", "",
+             "| cores used | seconds | spectra/s | spectra/s per core | efficiency |", "|---|---|---|---|---|"]
+    base = c["jobs1"]["median_s"]
+    for key in sorted((k for k in c if k.startswith("jobs")), key=lambda k: int(k[4:])):
+        j, r = int(key[4:]), c[key]
+        rate = c["n"] / r["median_s"]
+        lines.append(f"| {j} | {r['median_s']:.2f} ({r['min_s']:.2f}-{r['max_s']:.2f}) | {rate:.1f} | "
+                     f"{rate / j:.1f} | {base / r['median_s'] / j:.2f} |")
+    lines.append("")
+    lines.append("Targets (issue 21): >= 60 spectra/s per core; efficiency >= 0.8 from 1 to 4 cores where there are 4.")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", nargs="+", type=int, default=[1, 10, 100, 1000])
@@ -357,7 +396,8 @@ def main(argv=None):
         kind, *rest = args.child
         fn = {"inproc": lambda n, p="0": run_inprocess(int(n), p == "1"),
               "grid": lambda s: run_grid(int(s)),
-              "dask": lambda n, w, g: run_dask(int(n), int(w), int(g))}[kind]
+              "dask": lambda n, w, g: run_dask(int(n), int(w), int(g)),
+              "cores": lambda n: run_cores(int(n))}[kind]
         print(json.dumps(fn(*rest)))
         return
     t_start = time.perf_counter()
@@ -370,6 +410,8 @@ def main(argv=None):
             r = child("inproc", n, blas_threads=bt)
             print(bt, json.dumps(r), flush=True)
             results[bt].append(r)
+    cores = child("cores", max(args.sizes))
+    print(json.dumps(cores), flush=True)
     profile = None
     if args.profile:
         small = [n for n in args.sizes if 1 < n <= 100]
@@ -392,7 +434,7 @@ def main(argv=None):
             "load_before": load_before, "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
             "command": "python benchmarks/bench_scale.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "wall_s": time.perf_counter() - t_start, "grid": args.grid}
-    text = section(meta, results, grid, dask_res, profile)
+    text = section(meta, results, grid, dask_res, profile) + "\n\n" + cores_section(cores)
     print(text)
     if args.write:
         plot(results, dask_res, PLOT)
