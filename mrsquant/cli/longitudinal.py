@@ -25,10 +25,26 @@ def add_subparser(sub):
     p.add_argument("--baseline", metavar="LABEL", help="baseline session (default: first in time)")
     p.add_argument("-o", "--outdir", required=True, help="output folder")
     p.add_argument("--measures", nargs="+", metavar="M",
-                   help="A/B for amplitude ratios, A for conc_mm (default: NAA/tCr tCho/tCr "
-                   "Glx/tCr GABA/tCr GSH/tCr Gln/tCr tCho/tNAA Glx/GABA, those fitted)")
+                   help="A/B for amplitude ratios, A for conc_mm (default: tNAA/tCr tCho/tCr "
+                   "mI/tCr Glx/tCr Glu/tCr Gln/tCr GABA/tCr GSH/tCr Tau/tCr tCho/tNAA Glx/GABA, "
+                   "and tCr in mM with a water reference; one note per default that cannot "
+                   "be formed)")
     p.add_argument("--scales", nargs="+", metavar="NAME",
-                   help="score columns to analyse (default: HAMD17, MADRS, PHQ9 when present)")
+                   help="score columns to analyse (default: HAMD17, MADRS, PHQ9, BDI-II, "
+                   "QIDS-SR16 when present; aliases such as HAM-D, HDRS, HRSD, PHQ-9 "
+                   "are recognised)")
+    p.add_argument("--allow-unmatched", action="store_true",
+                   help="go on when score rows match no spectrum, spectra have no score row "
+                   "or the scores table has unknown session labels (default: refuse)")
+    p.add_argument("--max-prior-influence", type=float, default=0.5, metavar="X",
+                   help="leave out prior-dominated estimates: prior_influence > X in "
+                   "concentrations.tsv (default 0.5; for a ratio the larger of its two)")
+    p.add_argument("--min-group-n", type=int, default=10, metavar="N",
+                   help="below N per group, responder comparisons use a permutation test "
+                   "instead of Welch t (default 10)")
+    p.add_argument("--no-random-slopes", action="store_true",
+                   help="random intercept only in the mixed model (default: random slopes of "
+                   "time with >= 3 visits)")
     p.add_argument("--match", metavar="TEXT", help="use only spectra whose name contains TEXT")
     p.add_argument("--change", choices=("delta", "delta_percent", "log_ratio"), default="delta",
                    help="change correlated with score change (default delta)")
@@ -77,6 +93,10 @@ def run(args) -> int:
 
     if args.n_boot < 100:
         raise InputError("--n-boot must be at least 100")
+    if not 0.0 <= args.max_prior_influence <= 1.0:
+        raise InputError("--max-prior-influence must be between 0 and 1")
+    if args.min_group_n < 2:
+        raise InputError("--min-group-n must be at least 2")
     rules = QCRules(statuses=("ok",) + tuple(args.allow_status), min_snr=args.min_snr,
                     max_fwhm_ppm=args.max_fwhm_ppm or None, max_crlb_percent=args.max_crlb)
     group = None if args.no_group else (args.group or "auto")
@@ -87,7 +107,9 @@ def run(args) -> int:
         remission=parse_remission(args.remission) if args.remission else None,
         cv_percent=_parse_cv(args.cv), correction="bonferroni" if args.bonferroni else "fdr_bh",
         n_boot=args.n_boot, seed=args.seed, group=group, covariates=args.covariates,
-        report=not args.no_report)
+        report=not args.no_report, allow_unmatched=args.allow_unmatched,
+        max_prior_influence=args.max_prior_influence, min_group_n=args.min_group_n,
+        random_slopes=False if args.no_random_slopes else "auto")
     for line in result.summary():
         print(line)
     for note in result.notes:

@@ -19,8 +19,9 @@ from .cohort import Cohort
 
 __all__ = [
     "DEFAULT_CV_PERCENT", "DEFAULT_REMISSION", "CHANGE_COLUMNS", "TEST_COLUMNS",
-    "ASSOCIATION_COLUMNS", "RESPONDER_COLUMNS", "MIXED_COLUMNS", "cv_for",
+    "ASSOCIATION_COLUMNS", "RESPONDER_COLUMNS", "MIXED_COLUMNS", "DEFAULT_MIN_GROUP_N", "cv_for",
     "change_table", "paired_tests", "associations", "responder_tests", "mixed_models",
+    "fit_time_model", "prior_dominated_counts",
 ]
 
 #: within-subject test-retest CV (percent) per metabolite, used for MDC95.
@@ -37,26 +38,33 @@ DEFAULT_CV_PERCENT = {
 }
 
 #: remission at follow-up: scale -> (operator, threshold)
-DEFAULT_REMISSION = {"HAMD17": ("<=", 7.0), "MADRS": ("<=", 10.0), "PHQ9": ("<", 5.0)}
+DEFAULT_REMISSION = {"HAMD17": ("<=", 7.0), "MADRS": ("<=", 10.0), "PHQ9": ("<", 5.0),
+                     "BDI-II": ("<=", 13.0), "QIDS-SR16": ("<=", 5.0)}
+
+#: below this many participants in a group, responder comparisons use an exact
+#: (or 9999-resample) permutation test of the mean difference instead of Welch's t
+DEFAULT_MIN_GROUP_N = 10
 
 CHANGE_COLUMNS = ["participant_id", "metabolite", "baseline", "followup", "delta", "delta_percent",
                   "log_ratio", "score", "score_delta", "responder", "remitter",
                   # extras
                   "session_id", "score_baseline", "score_followup", "mdc95_percent",
-                  "exceeds_mdc95", "crlb_abs_baseline", "crlb_abs_followup", "group"]
+                  "exceeds_mdc95", "crlb_abs_baseline", "crlb_abs_followup", "group",
+                  "score_delta_percent", "time", "note"]
 TEST_COLUMNS = ["metabolite", "n", "mean_delta", "ci_low", "ci_high", "dz", "t_p", "wilcoxon_p",
                 "q_fdr", "session_id", "mean_baseline", "sd_delta", "t", "mean_delta_percent",
-                "mdc95_percent", "n_exceeding_mdc95", "correction", "note"]
+                "mdc95_percent", "n_exceeding_mdc95", "n_prior_dominated", "correction", "note"]
 ASSOCIATION_COLUMNS = ["metabolite", "score", "n", "r_pearson", "ci_low", "ci_high", "p",
                        "r_spearman", "q_fdr", "session_id", "change", "spearman_ci_low",
                        "spearman_ci_high", "spearman_p", "spearman_q_fdr", "slope", "intercept",
-                       "correction", "note"]
+                       "n_prior_dominated", "correction", "note"]
 RESPONDER_COLUMNS = ["metabolite", "score", "session_id", "n_responders", "n_nonresponders",
                      "mean_delta_responders", "mean_delta_nonresponders", "diff", "ci_low",
-                     "ci_high", "hedges_g", "welch_p", "mannwhitney_p", "q_fdr", "correction",
-                     "note"]
+                     "ci_high", "hedges_g", "welch_p", "mannwhitney_p", "q_fdr", "test", "p",
+                     "n_prior_dominated", "correction", "note"]
 MIXED_COLUMNS = ["metabolite", "term", "coef", "se", "ci_low", "ci_high", "z", "df", "p", "q_fdr",
-                 "n_obs", "n_participants", "formula", "converged", "note", "correction"]
+                 "n_obs", "n_participants", "formula", "converged", "note", "correction", "model",
+                 "n_prior_dominated"]
 
 _OPS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}
 
@@ -126,6 +134,8 @@ def change_table(cohort: Cohort, *, response_fraction: float = 0.5, remission=No
             delta = f - b
             pct = 100.0 * delta / b
             logr = np.log(f / b)
+        pct[~np.isfinite(pct)] = np.nan           # baseline 0: percent change undefined
+        logr[~np.isfinite(logr)] = np.nan
         mdc = np.array([st.mdc95_percent(cv_for(m, cv_percent)) for m in measures])
         base = pd.DataFrame({
             "participant_id": parts[pi], "metabolite": measures[ki], "baseline": b[pi, ki],
@@ -133,6 +143,7 @@ def change_table(cohort: Cohort, *, response_fraction: float = 0.5, remission=No
             "log_ratio": logr[pi, ki], "session_id": sess[j], "mdc95_percent": mdc[ki],
             "crlb_abs_baseline": cabs[pi, 0, ki], "crlb_abs_followup": cabs[pi, j, ki],
             "group": group[pi] if group is not None else "",
+            "time": float(ds["time"].values[j]), "note": "",
         })
         base["exceeds_mdc95"] = pd.array(
             np.where(np.isfinite(base["delta_percent"]),
@@ -143,7 +154,7 @@ def change_table(cohort: Cohort, *, response_fraction: float = 0.5, remission=No
             df = base.copy()
             if scale is None:
                 df["score"] = ""
-                for c in ("score_baseline", "score_followup", "score_delta"):
+                for c in ("score_baseline", "score_followup", "score_delta", "score_delta_percent"):
                     df[c] = np.nan
                 df["responder"] = pd.array([pd.NA] * len(df), dtype="boolean")
                 df["remitter"] = pd.array([pd.NA] * len(df), dtype="boolean")
@@ -156,6 +167,10 @@ def change_table(cohort: Cohort, *, response_fraction: float = 0.5, remission=No
                 with np.errstate(divide="ignore", invalid="ignore"):
                     reduction = (s0 - s1) / s0
                 ok = np.isfinite(reduction) & (s0 > 0)
+                df["score_delta_percent"] = np.where(ok, -100.0 * reduction, np.nan)
+                zero = np.isfinite(s1) & (s0 == 0)
+                df.loc[zero, "note"] = (f"{scale} baseline 0: percent change and response "
+                                        "undefined (NA)")
                 df["responder"] = pd.array(np.where(ok, reduction >= response_fraction - 1e-12,
                                                     False), dtype="boolean")
                 df.loc[~ok, "responder"] = pd.NA
@@ -266,12 +281,34 @@ def associations(changes: pd.DataFrame, *, change: str = "delta", correction: st
     return out
 
 
+def _permutation_p(a, b, *, seed: int = 0) -> tuple[float, str]:
+    """Two-sided permutation p-value of ``mean(a) - mean(b)``: exact over every split
+    when there are at most 9999, else 9999 random splits (``seed``)."""
+    from math import comb
+
+    n_splits = comb(a.size + b.size, a.size)
+    res = stats.permutation_test((a, b), lambda x, y, axis: np.mean(x, axis=axis)
+                                 - np.mean(y, axis=axis), permutation_type="independent",
+                                 vectorized=True, n_resamples=9999, alternative="two-sided",
+                                 random_state=seed)
+    kind = (f"permutation (exact, {n_splits} splits)" if n_splits <= 9999
+            else "permutation (9999 random splits)")
+    return float(res.pvalue), kind
+
+
 def responder_tests(changes: pd.DataFrame, *, by: str = "responder", correction: str = "fdr_bh",
-                    confidence: float = 0.95) -> pd.DataFrame:
-    """Measure change in responders vs non-responders (Welch t, Mann-Whitney U, Hedges g).
+                    confidence: float = 0.95, min_group_n: int = DEFAULT_MIN_GROUP_N,
+                    seed: int = 0) -> pd.DataFrame:
+    """Measure change in responders vs non-responders.
 
     ``by`` is ``responder`` or ``remitter``; ``diff`` = mean change of the
-    responders minus that of the non-responders, with its Welch CI.
+    responders minus that of the non-responders. With at least
+    ``min_group_n`` participants in both groups: Welch t (p, CI) and
+    Mann-Whitney U; below it, Welch's t is not trusted (its type-I error
+    reaches ~9 % with 2 per group) and ``p`` comes from a permutation test of
+    the mean difference (``scipy.stats.permutation_test``, exact when the
+    splits are few), without a CI. The ``test`` column and ``note`` say which;
+    ``q_fdr`` adjusts ``p``.
     """
     rows = []
     scored = changes[changes["score"].astype(str) != ""]
@@ -281,19 +318,27 @@ def responder_tests(changes: pd.DataFrame, *, by: str = "responder", correction:
         ok = np.isfinite(d) & flag.notna().to_numpy()
         resp = flag.fillna(False).to_numpy(bool)
         a, b = d[ok & resp], d[ok & ~resp]
-        w = st.welch(a, b, confidence=confidence)
-        rows.append({"metabolite": meas, "score": scale, "session_id": ses,
-                     "n_responders": int(a.size), "n_nonresponders": int(b.size),
-                     "mean_delta_responders": float(a.mean()) if a.size else np.nan,
-                     "mean_delta_nonresponders": float(b.mean()) if b.size else np.nan,
-                     "diff": w["diff"], "ci_low": w["ci_low"], "ci_high": w["ci_high"],
-                     "hedges_g": w["hedges_g"], "welch_p": w["p"],
-                     "mannwhitney_p": st.mannwhitney_p(a, b),
-                     "note": "" if (a.size >= 2 and b.size >= 2) else
-                     "fewer than 2 in a group: Welch test not computed"})
+        row = {"metabolite": meas, "score": scale, "session_id": ses,
+               "n_responders": int(a.size), "n_nonresponders": int(b.size),
+               "mean_delta_responders": float(a.mean()) if a.size else np.nan,
+               "mean_delta_nonresponders": float(b.mean()) if b.size else np.nan,
+               "mannwhitney_p": st.mannwhitney_p(a, b)}
+        if min(a.size, b.size) >= max(min_group_n, 2):
+            w = st.welch(a, b, confidence=confidence)
+            row.update(diff=w["diff"], ci_low=w["ci_low"], ci_high=w["ci_high"],
+                       hedges_g=w["hedges_g"], welch_p=w["p"], p=w["p"], test="welch", note="")
+        elif min(a.size, b.size) >= 2:
+            p, kind = _permutation_p(a, b, seed=seed)
+            w = st.welch(a, b, confidence=confidence)
+            row.update(diff=float(a.mean() - b.mean()), hedges_g=w["hedges_g"], p=p, test=kind,
+                       note=f"fewer than {min_group_n} in a group ({a.size} vs {b.size}): "
+                       f"{kind} instead of Welch t, no CI")
+        else:
+            row.update(test="none", note=f"{a.size} vs {b.size} participants: not tested")
+        rows.append(row)
     out = pd.DataFrame(rows, columns=RESPONDER_COLUMNS)
     if len(out):
-        out["q_fdr"] = st.adjust_pvalues(out["welch_p"].to_numpy(float), method=correction)
+        out["q_fdr"] = st.adjust_pvalues(out["p"].to_numpy(float), method=correction)
     out["correction"] = correction
     return out
 
@@ -322,18 +367,115 @@ def _participant_constant(df, col):
     return s.groupby(df["participant_id"]).transform(lambda v: v.ffill().bfill())
 
 
+_MODEL_RI = "MixedLM, random intercept"
+_MODEL_RS = "MixedLM, random intercept + slope (time)"
+_MODEL_GEE = "GEE exchangeable, bias-reduced sandwich SE"
+
+
+def fit_time_model(g: pd.DataFrame, formula: str, *, random_slope: bool,
+                   confidence: float = 0.95) -> tuple[list, str, bool, str]:
+    """Fit ``formula`` to one measure's long table ``g`` (column ``participant_id``).
+
+    ``random_slope=True`` fits statsmodels MixedLM with ``re_formula="~time"``
+    (REML); when it fails to converge it falls back to GEE with an
+    exchangeable working correlation and the bias-reduced (Mancl-DeRouen)
+    sandwich covariance, which stays valid when slopes differ between
+    participants, and the note says why. ``random_slope=False`` fits a random
+    intercept only (right for two visits, where a slope variance is not
+    identifiable). Wald statistics are compared with t on between-within df
+    (:func:`~mrsquant.longitudinal.stats.between_within_df`; with random or
+    sandwich slopes a within term gets participants-based df).
+
+    Returns
+    -------
+    rows : list of dict (term, coef, se, ci_low, ci_high, z, df, p)
+    model : str
+        Which model gave the numbers.
+    converged : bool
+    note : str
+    """
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    alpha = 1.0 - confidence
+    msgs: list[str] = []
+
+    def rows_from(names, coef, se, tvals, exog, groups, slopes):
+        dfs = dict(zip(names, st.between_within_df(exog, groups, random_slopes=slopes)))
+        out = []
+        for term in names:
+            c, e, d = float(coef[term]), float(se[term]), dfs[term]
+            half = stats.t.ppf(1 - alpha / 2, d) * e
+            out.append({"term": term, "coef": c, "se": e, "ci_low": c - half, "ci_high": c + half,
+                        "z": float(tvals[term]), "df": d,
+                        "p": float(2 * stats.t.sf(abs(tvals[term]), d))})
+        return out
+
+    def fit_mixed(re_formula):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = smf.mixedlm(formula, g, groups=g["participant_id"], re_formula=re_formula)
+            res = model.fit(reml=True)
+        fail = sorted({str(w.message).split("\n")[0][:80] for w in caught
+                       if any(k in str(w.message).lower() for k in
+                              ("converge", "not positive definite", "optimization failed"))})
+        ok = bool(getattr(res, "converged", True)) and not fail \
+            and np.all(np.isfinite(np.asarray(res.bse_fe)))
+        return model, res, ok, fail
+
+    if random_slope:
+        try:
+            model, res, ok, fail = fit_mixed("~time")
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            ok, fail = False, [f"fit error: {exc}"[:80]]
+        if ok:
+            cre = np.asarray(res.cov_re)
+            if cre[1, 1] <= 1e-6 * (cre[1, 1] + float(res.scale)):
+                msgs.append("slope variance ~0 (boundary)")
+            rows = rows_from(list(res.fe_params.index), res.fe_params, res.bse_fe, res.tvalues,
+                             model.exog, model.groups, True)
+            return rows, _MODEL_RS, True, "; ".join(msgs)
+        msgs.append(f"random slopes did not converge ({'; '.join(fail) or 'not converged'}): "
+                    "GEE fallback")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gee = smf.gee(formula, groups=g["participant_id"], data=g,
+                          cov_struct=sm.cov_struct.Exchangeable())
+            res = gee.fit(cov_type="bias_reduced")
+        names = list(res.params.index)
+        rows = rows_from(names, res.params, res.bse, res.tvalues, gee.exog, gee.groups, True)
+        return rows, _MODEL_GEE, True, "; ".join(msgs)
+
+    model, res, ok, fail = fit_mixed(None)
+    msgs.extend(fail)
+    # statsmodels' "MLE may be on the boundary" uses an absolute threshold (0.01) on
+    # the random-effect variance, meaningless for ratios ~1: judge it relative instead
+    var_re = float(np.asarray(res.cov_re)[0, 0])
+    if var_re <= 1e-3 * (var_re + float(res.scale)):
+        msgs.append("random-intercept variance ~0 (boundary)")
+    rows = rows_from(list(res.fe_params.index), res.fe_params, res.bse_fe, res.tvalues,
+                     model.exog, model.groups, False)
+    return rows, _MODEL_RI, ok, "; ".join(msgs)
+
+
 def mixed_models(cohort: Cohort, *, group: str | None = "auto", covariates=(),
-                 correction: str = "fdr_bh", confidence: float = 0.95) -> pd.DataFrame:
-    """Linear mixed model per measure: ``value ~ time [* C(group)] + covariates``,
-    random intercept per participant (statsmodels MixedLM, REML).
+                 correction: str = "fdr_bh", confidence: float = 0.95,
+                 random_slopes: str | bool = "auto") -> pd.DataFrame:
+    """Linear model of each measure over visits: ``value ~ time [* C(group)] + covariates``.
+
+    statsmodels MixedLM (REML) with a random intercept per participant and,
+    with three or more distinct visit times (``random_slopes="auto"``), a
+    random slope of time (``re_formula="~time"``): with heterogeneous
+    slopes, an intercept-only model's time effect has inflated type-I error
+    (8-12 % at alpha 0.05, benchmarks/bench_longitudinal.py). A random-slope
+    fit that does not converge falls back to GEE with a sandwich covariance
+    (:func:`fit_time_model`); the ``model`` and ``note`` columns say which.
 
     Uses every usable spectrum, so participants with one visit or a missing
     session still contribute. ``group="auto"`` uses a ``group`` (or
     ``treatment``) column with at least two levels; ``None`` leaves it out.
     ``q_fdr`` adjusts each term's p-values across measures.
     """
-    import statsmodels.formula.api as smf
-
     df = long_table(cohort)
     cols = set(df.columns)
     gcol = None
@@ -360,7 +502,6 @@ def mixed_models(cohort: Cohort, *, group: str | None = "auto", covariates=(),
         df[c] = _participant_constant(df, c)
         rhs += f" + {c}" if pd.api.types.is_numeric_dtype(df[c]) else f" + C({c})"
     formula = f"value ~ {rhs}"
-    alpha = 1.0 - confidence
     rows = []
     for meas, g in df.groupby("measure", sort=False):
         need = ["value", "time"] + ([gcol] if gcol else []) + list(covariates)
@@ -371,32 +512,14 @@ def mixed_models(cohort: Cohort, *, group: str | None = "auto", covariates=(),
             rows.append({**base, "term": "", "converged": False,
                          "note": "too few sessions or participants"})
             continue
+        slope = (g["time"].nunique() >= 3) if random_slopes == "auto" else bool(random_slopes)
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                model = smf.mixedlm(formula, g, groups=g["participant_id"])
-                res = model.fit(reml=True)
-            # statsmodels' "MLE may be on the boundary" uses an absolute threshold (0.01) on
-            # the random-effect variance, meaningless for ratios ~1: judge it relative instead
-            msgs = sorted({str(w.message).split("\n")[0][:80] for w in caught
-                           if "failed to converge" in str(w.message).lower()})
-            conv = bool(getattr(res, "converged", True)) and not msgs
-            var_re = float(np.asarray(res.cov_re)[0, 0])
-            if var_re <= 1e-3 * (var_re + float(res.scale)):
-                msgs.append("random-intercept variance ~0 (boundary)")
-            note = "; ".join(msgs)
-            # small-sample inference: the Wald statistic against t with between-within df
-            # (MixedLM's normal reference is liberal with ~20 participants)
-            dfs = dict(zip(model.exog_names, st.between_within_df(model.exog, model.groups)))
-            for term in res.fe_params.index:
-                coef, se, df_t = res.fe_params[term], res.bse_fe[term], dfs[term]
-                half = stats.t.ppf(1 - alpha / 2, df_t) * se
-                rows.append({**base, "term": term, "coef": coef, "se": se, "ci_low": coef - half,
-                             "ci_high": coef + half, "z": res.tvalues[term], "df": df_t,
-                             "p": 2 * stats.t.sf(abs(res.tvalues[term]), df_t),
-                             "converged": conv, "note": note})
+            fitted, model, conv, note = fit_time_model(g, formula, random_slope=slope,
+                                                       confidence=confidence)
         except (np.linalg.LinAlgError, ValueError) as exc:
             rows.append({**base, "term": "", "converged": False, "note": f"fit failed: {exc}"[:120]})
+            continue
+        rows.extend({**base, **r, "converged": conv, "note": note, "model": model} for r in fitted)
     out = pd.DataFrame(rows, columns=MIXED_COLUMNS)
     out["q_fdr"] = np.nan
     for term, idx in out.groupby("term").groups.items():
@@ -405,3 +528,11 @@ def mixed_models(cohort: Cohort, *, group: str | None = "auto", covariates=(),
                                                       method=correction)
     out["correction"] = correction
     return out
+
+
+def prior_dominated_counts(cohort: Cohort) -> dict:
+    """Per measure, how many values were left out as prior-dominated."""
+    ex = cohort.exclusions
+    hit = ex[ex["reason"].astype(str).str.startswith("prior-dominated")]
+    counts = hit.groupby("measure").size().to_dict()
+    return {m: int(counts.get(m, 0)) for m in cohort.measures}

@@ -23,30 +23,54 @@ from ..basis.names import COMBINED, canonical_name
 from ..errors import InputError
 
 __all__ = [
-    "DEFAULT_MEASURES", "LOW_CONCENTRATION", "KNOWN_SCALES", "QCRules", "Cohort",
+    "DEFAULT_MEASURES", "LOW_CONCENTRATION", "KNOWN_SCALES", "DEFAULT_MAX_PRIOR_INFLUENCE",
+    "QCRules", "Cohort",
     "parse_entities", "read_results", "read_scores", "read_sessions", "order_sessions",
     "assemble_cohort",
 ]
 
-#: ratios analysed by default (computed from fit amplitudes); kept when present
-DEFAULT_MEASURES = ("NAA/tCr", "tCho/tCr", "Glx/tCr", "GABA/tCr", "GSH/tCr", "Gln/tCr",
-                    "tCho/tNAA", "Glx/GABA")
+#: measures analysed by default: amplitude ratios, and tCr in mM (``conc_mm``, water
+#: scaled) when the fit had a water reference. At 3T NAA and NAAG are not separable,
+#: so the "NAA/Cr" of the literature is tNAA/tCr. A default measure that cannot be
+#: formed from the table is skipped with one note saying why.
+DEFAULT_MEASURES = ("tNAA/tCr", "tCho/tCr", "mI/tCr", "Glx/tCr", "Glu/tCr", "Gln/tCr",
+                    "GABA/tCr", "GSH/tCr", "Tau/tCr", "tCho/tNAA", "Glx/GABA", "tCr")
 
 #: low-concentration metabolites never dropped on relative CRLB alone (Kreis 2016,
 #: NMR Biomed 29:1162): their absolute CRLB is reported instead
 LOW_CONCENTRATION = ("GABA", "GSH", "Gln", "Asp", "Tau", "sI", "Lac", "Ala", "Asc", "Gly", "PE")
 
 #: clinical scales recognised by name in scores.tsv (others are used when named)
-KNOWN_SCALES = ("HAMD17", "MADRS", "PHQ9")
+KNOWN_SCALES = ("HAMD17", "MADRS", "PHQ9", "BDI-II", "QIDS-SR16")
+
+#: estimates whose prior influence (fraction of the precision from a concentration
+#: prior, column ``prior_influence`` of concentrations.tsv) exceeds this are
+#: prior-dominated and left out of the statistics by default
+DEFAULT_MAX_PRIOR_INFLUENCE = 0.5
 
 EXCLUSION_COLUMNS = ("participant_id", "session_id", "spectrum", "measure", "action", "reason")
 
-_CONC_COLUMNS = ("amplitude", "crlb_percent", "crlb_abs", "ratio_tcr", "conc_mm", "conc_crlb_mm")
+_CONC_COLUMNS = ("amplitude", "crlb_percent", "crlb_abs", "ratio_tcr", "conc_mm", "conc_crlb_mm",
+                 "prior_influence")
 _QC_COLUMNS = ("snr", "fwhm_ppm", "fwhm_hz", "fqn")
 _TISSUE_COLUMNS = ("f_gm", "f_wm", "f_csf")
-_SCALE_ALIASES = {"hamd": "HAMD17", "hamd17": "HAMD17", "hdrs": "HAMD17", "hdrs17": "HAMD17",
-                  "hamd-17": "HAMD17", "madrs": "MADRS", "phq9": "PHQ9", "phq-9": "PHQ9"}
-_RESERVED = {"participant_id", "session_id", "group", "treatment", "time", "spectrum"}
+#: scale column names after lower-casing and removing everything but letters and digits
+_SCALE_ALIASES = {
+    **dict.fromkeys(("hamd", "hamd17", "hdrs", "hdrs17", "hrsd", "hrsd17", "ham17"), "HAMD17"),
+    "madrs": "MADRS",
+    **dict.fromkeys(("phq9", "phq"), "PHQ9"),
+    **dict.fromkeys(("bdiii", "bdi2", "bdi"), "BDI-II"),
+    **dict.fromkeys(("qidssr16", "qidssr", "qids16sr", "qids"), "QIDS-SR16"),
+}
+#: columns giving the time of a visit, and its unit
+_TIME_COLUMNS = {"time": "", "week": "weeks", "weeks": "weeks", "time_weeks": "weeks",
+                 "day": "days", "days": "days", "time_days": "days",
+                 "month": "months", "months": "months"}
+#: score cells read as missing (BIDS writes n/a)
+_MISSING_TEXT = ("", "n/a", "na", "nan", "none", "null")
+_DATE_COLUMNS = ("date", "scan_date", "acq_date", "acquisition_date", "visit_date")
+_RESERVED = {"participant_id", "session_id", "group", "treatment", "spectrum",
+             *_TIME_COLUMNS, *_DATE_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -255,6 +279,8 @@ def _normalise_results(conc: pd.DataFrame, qc: pd.DataFrame):
         if col not in conc.columns:
             conc[col] = np.nan
         conc[col] = pd.to_numeric(conc[col], errors="coerce")
+    # older result folders have no prior_influence column: no prior, influence 0
+    conc["prior_influence"] = conc["prior_influence"].fillna(0.0)
     qc["spectrum"] = qc["spectrum"].astype(str)
     qc["status"] = qc["status"].fillna("unknown").astype(str).str.strip()
     for col in _QC_COLUMNS:
@@ -270,27 +296,60 @@ def _normalise_results(conc: pd.DataFrame, qc: pd.DataFrame):
 
 
 def _scale_name(col: str) -> str:
-    return _SCALE_ALIASES.get(col.strip().lower().replace("_", ""), col.strip())
+    """Canonical scale name of a column (``HAM-D``, ``hdrs_17``, ``BDI-II`` -> ``HAMD17``, ...).
+
+    Examples
+    --------
+    >>> _scale_name("HAM-D-17"), _scale_name("phq_9"), _scale_name("QIDS-SR16")
+    ('HAMD17', 'PHQ9', 'QIDS-SR16')
+    """
+    key = re.sub(r"[^a-z0-9]", "", str(col).strip().lower())
+    return _SCALE_ALIASES.get(key, str(col).strip())
+
+
+def _first_few(items, k: int = 5) -> str:
+    items = list(items)
+    return ", ".join(map(str, items[:k])) + (f" ... ({len(items)} in all)" if len(items) > k else "")
+
+
+def _normalise_scores(df: pd.DataFrame, what: str = "scores table") -> pd.DataFrame:
+    """Canonical scale names and ``sub-``/``ses-`` labels; one row per participant and session."""
+    for c in ("participant_id", "session_id"):
+        if c not in df.columns:
+            raise InputError(f"{what} lacks column {c} (has {', '.join(map(str, df.columns))})")
+    names = {c: _scale_name(c) for c in df.columns if c not in _RESERVED}
+    clash = pd.Series(names).loc[lambda v: v.duplicated(keep=False)]
+    if len(clash):
+        raise InputError(f"{what}: columns {', '.join(clash.index)} are all the scale "
+                         f"{clash.iloc[0]}; keep one")
+    df = df.rename(columns=names)
+    df["participant_id"] = df["participant_id"].map(_sub)
+    df["session_id"] = df["session_id"].map(_ses)
+    dup = df.duplicated(["participant_id", "session_id"], keep="first")
+    if dup.any():
+        pairs = [f"{r.participant_id} {r.session_id}" for r in df[dup].itertuples()]
+        raise InputError(f"{what} has duplicate rows for {_first_few(dict.fromkeys(pairs))}: "
+                         "one row per participant and session")
+    return df
 
 
 def read_scores(path) -> pd.DataFrame:
     """Read a BIDS-style ``scores.tsv`` (``participant_id, session_id`` + scales).
 
-    Scale columns ``HAMD17``, ``MADRS``, ``PHQ9`` are recognised (aliases such
-    as ``HDRS``, ``PHQ-9`` map onto them); ``group``/``treatment``, ``time``
-    and any other columns are kept for covariates. Labels are normalised to
-    ``sub-<label>`` and ``ses-<label>``.
+    Scale columns ``HAMD17``, ``MADRS``, ``PHQ9``, ``BDI-II``, ``QIDS-SR16`` are
+    recognised, with their aliases compared case and punctuation insensitively
+    (``HAM-D``, ``HDRS``, ``HRSD``, ``HAMD-17``, ``PHQ-9``, ``BDI2``...);
+    ``group``/``treatment``, ``time``/``weeks``/``days``/``date`` and any other
+    columns are kept for covariates. Labels are normalised to ``sub-<label>``
+    and ``ses-<label>``.
+
+    Raises
+    ------
+    InputError
+        Duplicate participant/session rows, or two columns naming the same scale.
     """
     df = _read_tsv(Path(path), ("participant_id", "session_id"), "scores table")
-    df = df.rename(columns={c: _scale_name(c) for c in df.columns if c not in _RESERVED})
-    df["participant_id"] = df["participant_id"].map(_sub)
-    df["session_id"] = df["session_id"].map(_ses)
-    dup = df.duplicated(["participant_id", "session_id"])
-    if dup.any():
-        first = df[dup].iloc[0]
-        raise InputError(f"scores table {path} has more than one row for "
-                         f"{first['participant_id']} {first['session_id']}")
-    return df
+    return _normalise_scores(df, f"scores table {path}")
 
 
 def read_sessions(path) -> pd.DataFrame:
@@ -331,45 +390,72 @@ def _components(name):
     return COMBINED.get(name, (name,))
 
 
-def _metabolite_values(amp, crlb_abs, name):
-    """Amplitude and absolute CRLB of a metabolite, summing components when the
-    combined name is not in the table (CRLBs then added in quadrature)."""
+def _metabolite_values(ds, name):
+    """Amplitude, absolute CRLB and prior influence of a metabolite, summing
+    components when the combined name is not in the table (CRLBs then added in
+    quadrature, influence the largest of the parts); or a reason string."""
+    amp, crlb_abs, infl = ds["amplitude"], ds["crlb_abs"], ds["prior_influence"]
     mets = list(amp.metabolite.values)
-    if name in mets:
-        return amp.sel(metabolite=name).values, crlb_abs.sel(metabolite=name).values
+    if name in mets and np.isfinite(amp.sel(metabolite=name).values).any():
+        return (amp.sel(metabolite=name).values, crlb_abs.sel(metabolite=name).values,
+                infl.sel(metabolite=name).values)
     comps = _components(name)
-    if len(comps) > 1 and all(c in mets for c in comps):
-        a = sum(amp.sel(metabolite=c).values for c in comps)
-        s = np.sqrt(sum(crlb_abs.sel(metabolite=c).values ** 2 for c in comps))
-        return a, s
-    return None, None
+    if len(comps) > 1:
+        lacking = [c for c in comps if c not in mets]
+        if not lacking:
+            a = sum(amp.sel(metabolite=c).values for c in comps)
+            s = np.sqrt(sum(crlb_abs.sel(metabolite=c).values ** 2 for c in comps))
+            i = np.max([infl.sel(metabolite=c).values for c in comps], axis=0)
+            return a, s, i
+        return (f"{name} is not in the fit results and cannot be formed "
+                f"({'+'.join(comps)}: {', '.join(lacking)} missing)")
+    if name in mets:
+        return f"{name} has no finite amplitude in the fit results"
+    return f"{name} is not in the fit results"
 
 
 def _measure_values(ds, measure):
-    """Value, CRLB% and absolute CRLB (measure units) of one measure, or None."""
-    amp, cabs = ds["amplitude"], ds["crlb_abs"]
+    """Value, CRLB%, absolute CRLB (measure units) and prior influence of one
+    measure, or a string saying why it cannot be formed.
+
+    The prior influence of a ratio is the larger of its numerator's and
+    denominator's (docs/longitudinal.md)."""
     if "/" in measure:
         num, den = measure.split("/", 1)
-        a, sa = _metabolite_values(amp, cabs, num)
-        b, sb = _metabolite_values(amp, cabs, den)
-        if a is None or b is None:
-            return None
+        got_a = _metabolite_values(ds, num)
+        got_b = _metabolite_values(ds, den)
+        why = [g for g in (got_a, got_b) if isinstance(g, str)]
+        if why:
+            return "; ".join(why)
+        (a, sa, ia), (b, sb, ib) = got_a, got_b
         with np.errstate(divide="ignore", invalid="ignore"):
             b = np.where(b > 0, b, np.nan)
             value = a / b
             rel = np.sqrt((sa / a) ** 2 + (sb / b) ** 2)
-            return value, 100 * rel, np.abs(value) * rel
-    if measure not in ds.metabolite.values:
-        return None
-    conc = ds["conc_mm"].sel(metabolite=measure).values
+        return value, 100 * rel, np.abs(value) * rel, np.fmax(ia, ib)
+    mets = list(ds.metabolite.values)
+    comps = _components(measure)
+    if measure in mets:
+        conc = ds["conc_mm"].sel(metabolite=measure).values
+        rel = ds["crlb_percent"].sel(metabolite=measure).values
+        infl = ds["prior_influence"].sel(metabolite=measure).values
+    elif len(comps) > 1 and all(c in mets for c in comps):
+        conc = sum(ds["conc_mm"].sel(metabolite=c).values for c in comps)
+        sd = np.sqrt(sum((ds["conc_mm"].sel(metabolite=c).values
+                          * ds["crlb_percent"].sel(metabolite=c).values / 100.0) ** 2
+                         for c in comps))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = 100.0 * sd / np.abs(conc)
+        infl = np.max([ds["prior_influence"].sel(metabolite=c).values for c in comps], axis=0)
+    else:
+        return f"{measure} (mM) is not in the fit results"
     if not np.isfinite(conc).any():
-        return None
-    rel = ds["crlb_percent"].sel(metabolite=measure).values
+        return f"{measure} (mM): no conc_mm values (no water reference in the fit)"
     absolute = np.abs(conc) * rel / 100.0
-    if "conc_crlb_mm" in ds:
+    if measure in mets and "conc_crlb_mm" in ds:
         given = ds["conc_crlb_mm"].sel(metabolite=measure).values
         absolute = np.where(np.isfinite(given), given, absolute)
-    return conc, rel, absolute
+    return conc, rel, absolute, infl
 
 
 def _measure_metabolites(measure):
@@ -379,10 +465,61 @@ def _measure_metabolites(measure):
     return out
 
 
+def _check_matching(index: pd.DataFrame, sc: pd.DataFrame, allow: bool, notes: list) -> None:
+    """Refuse (InputError) session labels, score rows and spectra that do not pair up,
+    unless ``allow`` (``--allow-unmatched``): then say how many in ``notes``."""
+    spec_ses = list(dict.fromkeys(index["session_id"]))
+    unknown = [x for x in dict.fromkeys(sc["session_id"]) if x not in spec_ses]
+    spec_keys = set(zip(index["participant_id"], index["session_id"]))
+    score_keys = set(zip(sc["participant_id"], sc["session_id"]))
+    no_spec = sorted(score_keys - spec_keys, key=lambda k: (_natural_key(k[0]), k[1]))
+    no_score = sorted(spec_keys - score_keys, key=lambda k: (_natural_key(k[0]), k[1]))
+    hint = "; pass --allow-unmatched to go on without them"
+    if unknown and not allow:
+        raise InputError(f"scores table has unknown session label(s) {_first_few(unknown)} "
+                         f"(the spectra's sessions are {', '.join(spec_ses)})" + hint)
+    if no_spec and not allow:
+        raise InputError(f"{len(no_spec)} score row(s) match no spectrum: "
+                         f"{_first_few(' '.join(k) for k in no_spec)}" + hint)
+    if no_score and not allow:
+        raise InputError(f"{len(no_score)} spectrum/spectra have no score row: "
+                         f"{_first_few(' '.join(k) for k in no_score)}" + hint)
+    if unknown:
+        notes.append(f"--allow-unmatched: session label(s) {', '.join(unknown)} of the scores "
+                     "table have no spectra")
+    if no_spec or no_score:
+        notes.append(f"--allow-unmatched: {len(no_spec)} score row(s) without a spectrum and "
+                     f"{len(no_score)} spectrum/spectra without a score row (exclusions.tsv)")
+
+
+def _session_times(st, sc) -> tuple[dict, str]:
+    """Median time of each session and its unit, from a ``time``/``weeks``/``days``
+    column or from visit dates (days since the participant's first visit)."""
+    for table in (st, sc):
+        if table is None or table.empty:
+            continue
+        cols = {c.lower(): c for c in table.columns}
+        for key, unit in _TIME_COLUMNS.items():
+            if key in cols:
+                t = pd.to_numeric(table[cols[key]], errors="coerce")
+                if t.notna().any():
+                    return table.assign(_t=t).groupby("session_id")["_t"].median().to_dict(), unit
+        for key in _DATE_COLUMNS:
+            if key in cols:
+                d = pd.to_datetime(table[cols[key]], errors="coerce")
+                if d.notna().sum() >= 2:
+                    first = d.groupby(table["participant_id"]).transform("min")
+                    days = (d - first).dt.total_seconds() / 86400.0
+                    return table.assign(_t=days).groupby("session_id")["_t"].median().to_dict(), \
+                        "days"
+    return {}, ""
+
+
 # --------------------------------------------------------------------------- assembly
 def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None = None,
                     measures=None, rules: QCRules = QCRules(), match: str | None = None,
-                    scales=None) -> Cohort:
+                    scales=None, allow_unmatched: bool = False,
+                    max_prior_influence: float | None = DEFAULT_MAX_PRIOR_INFLUENCE) -> Cohort:
     """Build the cohort Dataset and the exclusions table.
 
     Parameters
@@ -403,8 +540,20 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         Keep only spectra whose name contains this text (e.g. ``acq-acc``
         when several voxels per session were fitted).
     scales : sequence of str or None
-        Score columns analysed; default every numeric column other than ids,
-        ``group``/``treatment``, ``time`` and ``age``/``sex``-like covariates.
+        Score columns analysed; default the recognised scales
+        (:data:`KNOWN_SCALES` and their aliases).
+    allow_unmatched : bool
+        Go on when score rows match no spectrum, spectra have no score row, or
+        the scores table has session labels no spectrum has (default: refuse).
+    max_prior_influence : float or None
+        Values whose prior influence exceeds this are prior-dominated and left
+        out (exclusions table); None keeps them.
+
+    Raises
+    ------
+    InputError
+        Duplicate rows, unmatched rows (unless ``allow_unmatched``), non-numeric
+        scores, unknown session labels, an explicit measure that cannot be formed.
     """
     notes: list[str] = []
     excl: list[dict] = []
@@ -463,52 +612,57 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         raise InputError(f"several spectra for one participant and session ({', '.join(g)}); "
                          "select one with --match TEXT (e.g. the acq-/voi- entity)")
 
+    dupm = conc.duplicated(["spectrum", "metabolite"], keep="first")
+    if dupm.any():
+        lab = index.set_index("spectrum")
+        rows = [f"{lab.at[r.spectrum, 'participant_id']} {lab.at[r.spectrum, 'session_id']} "
+                f"{r.metabolite}" if r.spectrum in lab.index else f"{r.spectrum} {r.metabolite}"
+                for r in conc[dupm].itertuples()]
+        raise InputError(f"results have duplicate rows (same participant, session and metabolite "
+                         f"{int(dupm.sum())} times): {_first_few(dict.fromkeys(rows), 3)}; "
+                         "was a results folder given twice?")
+
     # ---- scores
     if scores is None:
         sc = pd.DataFrame(columns=["participant_id", "session_id"])
     elif isinstance(scores, pd.DataFrame):
-        sc = scores.copy()
-        for c in ("participant_id", "session_id"):
-            if c not in sc.columns:
-                raise InputError(f"scores table lacks column {c}")
-        sc = sc.rename(columns={c: _scale_name(c) for c in sc.columns if c not in _RESERVED})
-        sc["participant_id"] = sc["participant_id"].map(_sub)
-        sc["session_id"] = sc["session_id"].map(_ses)
+        sc = _normalise_scores(scores.copy())
     else:
         sc = read_scores(scores)
-    for col in ([c for c in sc.columns if c in KNOWN_SCALES] if scales is None
-                else [_scale_name(c) for c in scales if _scale_name(c) in sc.columns]):
-        num = pd.to_numeric(sc[col], errors="coerce")
-        bad = num.isna() & sc[col].notna()
-        for _, r in sc[bad].iterrows():
-            exclude(r["participant_id"], r["session_id"], action="kept",
-                    reason=f"{col} value {r[col]!r} is not a number: treated as missing")
-        sc[col] = num
     if scales is None:
         scales = [c for c in sc.columns if c not in _RESERVED and c in KNOWN_SCALES]
+    else:
+        scales = list(dict.fromkeys(_scale_name(s) for s in scales))
+        bad = [s for s in scales if s not in sc.columns]
+        if bad:
+            raise InputError(f"scale(s) {', '.join(bad)} not in the scores table "
+                             f"(columns {', '.join(sc.columns)})")
+    for col in scales:
+        num = pd.to_numeric(sc[col], errors="coerce")
+        text = sc[col].astype(str).str.strip().str.lower()
+        bad = num.isna() & sc[col].notna() & ~text.isin(_MISSING_TEXT)
+        if bad.any():
+            cells = [f"{r.participant_id} {r.session_id} {r.value!r}"
+                     for r in sc.loc[bad, ["participant_id", "session_id"]]
+                     .assign(value=sc.loc[bad, col]).itertuples()]
+            raise InputError(f"scores table: {col} has non-numeric values ({_first_few(cells, 3)}); "
+                             "leave a cell empty or n/a for a missing score")
+        sc[col] = num
+    if scores is not None:
         other = [c for c in sc.columns if c not in _RESERVED and c not in scales
                  and pd.api.types.is_numeric_dtype(sc[c])]
         if other:
             notes.append(f"numeric score columns not analysed as scales (covariates?): "
                          f"{', '.join(other)}; name them with --scales to analyse them")
-    else:
-        scales = [_scale_name(s) for s in scales]
-        bad = [s for s in scales if s not in sc.columns]
-        if bad:
-            raise InputError(f"scale(s) {', '.join(bad)} not in the scores table "
-                             f"(columns {', '.join(sc.columns)})")
     scales = tuple(scales)
+
+    # ---- every score row must match a spectrum and every spectrum a score row
+    if scores is not None:
+        _check_matching(index, sc, allow_unmatched, notes)
 
     # ---- axes
     participants = sorted(set(index["participant_id"]) | set(sc["participant_id"]), key=_natural_key)
-    times = {}
-    time_src = None
-    for table in (st, sc):
-        if table is not None and "time" in table.columns:
-            t = pd.to_numeric(table["time"], errors="coerce")
-            time_src = table.assign(time=t).groupby("session_id")["time"].median()
-            times = time_src.to_dict()
-            break
+    times, time_unit = _session_times(st, sc)
     session_labels = list(index["session_id"]) + list(sc["session_id"])
     sessions_ordered = order_sessions(session_labels, times=times, baseline=baseline)
     baseline = sessions_ordered[0]
@@ -523,10 +677,6 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
     for s, pid, sid in index.itertuples(index=False):
         spec_arr[p_ix[pid], s_ix[sid]] = s
     sub = conc.merge(index, on="spectrum")
-    dupm = sub.duplicated(["spectrum", "metabolite"], keep="last")
-    if dupm.any():
-        notes.append(f"{int(dupm.sum())} repeated (spectrum, metabolite) rows: the last one kept")
-        sub = sub[~dupm]
     pi = sub["participant_id"].map(p_ix).to_numpy()
     si = sub["session_id"].map(s_ix).to_numpy()
     mi = sub["metabolite"].map(m_ix).to_numpy()
@@ -587,18 +737,17 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
     else:
         measures = list(measures)
         explicit = True
-    values, crlb_p, crlb_a, kept = [], [], [], []
+    values, crlb_p, crlb_a, influence, kept = [], [], [], [], []
     for meas in measures:
         got = _measure_values(ds, meas)
-        if got is None:
-            msg = f"measure {meas}: metabolites not in the fit results"
-            if "/" not in meas:
-                msg = f"measure {meas}: no conc_mm values (no water reference?)"
+        if isinstance(got, str):
+            msg = f"measure {meas} cannot be formed: {got}"
             if explicit:
                 raise InputError(msg)
             notes.append(msg + " (skipped)")
             continue
-        v, cp, ca = got
+        v, cp, ca, infl = got
+        infl = np.nan_to_num(infl, nan=0.0)
         v = np.where(included, v, np.nan)
         # value-level rules
         for i, pid in enumerate(participants):
@@ -608,6 +757,12 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
                 if not np.isfinite(v[i, j]):
                     exclude(pid, sid, spec_arr[i, j], meas,
                             reason="value not finite (metabolite missing, or zero denominator)")
+                    continue
+                if max_prior_influence is not None and infl[i, j] > max_prior_influence:
+                    exclude(pid, sid, spec_arr[i, j], meas,
+                            reason=f"prior-dominated: prior influence {infl[i, j]:.2f} > "
+                            f"{max_prior_influence:g} (--max-prior-influence)")
+                    v[i, j] = np.nan
                     continue
                 if rules.max_crlb_percent is not None and cp[i, j] > rules.max_crlb_percent:
                     low = [m for m in _measure_metabolites(meas) if m in LOW_CONCENTRATION]
@@ -623,6 +778,7 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         values.append(v)
         crlb_p.append(cp)
         crlb_a.append(ca)
+        influence.append(np.where(included, infl, np.nan))
         kept.append(meas)
     if not kept:
         raise InputError("none of the measures can be computed from the results "
@@ -631,6 +787,8 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
     ds["value"] = (("participant", "session", "measure"), np.stack(values, axis=-1))
     ds["measure_crlb_percent"] = (("participant", "session", "measure"), np.stack(crlb_p, axis=-1))
     ds["measure_crlb_abs"] = (("participant", "session", "measure"), np.stack(crlb_a, axis=-1))
+    ds["prior_influence_measure"] = (("participant", "session", "measure"),
+                                     np.stack(influence, axis=-1))
 
     # ---- scores and covariates on (participant, session)
     known_sc = sc[sc["participant_id"].isin(p_ix) & sc["session_id"].isin(s_ix)]
@@ -651,9 +809,11 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         ds[name] = (("participant", "session"), arr)
     ds["time"] = (("session",), np.array([times.get(s, np.nan) if times else np.nan
                                           for s in sessions_ordered], dtype=float))
+    ds["time"].attrs["units"] = time_unit
     if not np.isfinite(ds["time"].values).all():
         ds["time"] = (("session",), np.arange(S, dtype=float))
-        notes.append("time = session order (0 = baseline); add a numeric 'time' column for weeks/days")
+        ds["time"].attrs["units"] = "visits"
+        notes.append("time = session order (0 = baseline); add a 'weeks', 'days' or 'date' column to the scores table for a time axis")
 
     # ---- pairing / score completeness reports
     for i, pid in enumerate(participants):
@@ -686,6 +846,8 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         notes.append("no score columns (HAMD17, MADRS, PHQ9 or --scales): associations skipped")
 
     ds.attrs.update(baseline=baseline, scales=",".join(scales), qc_rules="; ".join(rules.describe()),
+                    max_prior_influence=("none" if max_prior_influence is None
+                                         else float(max_prior_influence)),
                     description="mrsquant longitudinal cohort")
     exclusions = pd.DataFrame(excl, columns=list(EXCLUSION_COLUMNS))
     return Cohort(ds, exclusions, scales, tuple(sessions_ordered), baseline, notes)

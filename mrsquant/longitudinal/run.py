@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis import (associations, change_table, mixed_models, paired_tests,
-                       responder_tests)
-from .cohort import Cohort, QCRules, assemble_cohort
+from .analysis import (DEFAULT_MIN_GROUP_N, associations, change_table, mixed_models,
+                       paired_tests, prior_dominated_counts, responder_tests)
+from .cohort import DEFAULT_MAX_PRIOR_INFLUENCE, Cohort, QCRules, assemble_cohort
 
 __all__ = ["LongitudinalResult", "run_longitudinal", "OUTPUT_FILES"]
 
@@ -115,7 +115,10 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
                      change: str = "delta", response_fraction: float = 0.5, remission=None,
                      cv_percent=None, correction: str = "fdr_bh", n_boot: int = 2000,
                      seed: int = 0, group: str | None = "auto", covariates=(),
-                     report: bool = True) -> LongitudinalResult:
+                     report: bool = True, allow_unmatched: bool = False,
+                     max_prior_influence: float | None = DEFAULT_MAX_PRIOR_INFLUENCE,
+                     min_group_n: int = DEFAULT_MIN_GROUP_N,
+                     random_slopes: str | bool = "auto") -> LongitudinalResult:
     """Assemble a cohort, compute change scores and statistics, optionally write them.
 
     Parameters
@@ -152,6 +155,15 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
         Score-table columns added to the mixed model.
     report : bool
         Also write ``longitudinal.pdf`` when ``outdir`` is given.
+    allow_unmatched : bool
+        Go on when score rows and spectra do not pair up (default: refuse).
+    max_prior_influence : float or None
+        Leave out values whose prior influence exceeds this (default 0.5);
+        the count per measure is the ``n_prior_dominated`` column.
+    min_group_n : int
+        Below this many per group, responder comparisons use a permutation test.
+    random_slopes : "auto" or bool
+        Random slopes of time in the mixed model ("auto": with >= 3 visit times).
 
     Returns
     -------
@@ -162,17 +174,33 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
         raise InputError(f"unknown correction {correction!r}; use fdr_bh or bonferroni")
     cohort = assemble_cohort(results, scores, sessions=sessions, baseline=baseline,
                              measures=measures, rules=rules or QCRules(), match=match,
-                             scales=scales)
+                             scales=scales, allow_unmatched=allow_unmatched,
+                             max_prior_influence=max_prior_influence)
     changes = change_table(cohort, response_fraction=response_fraction, remission=remission,
                            cv_percent=cv_percent)
     tests = paired_tests(changes, correction=correction)
     assoc = associations(changes, change=change, correction=correction, n_boot=n_boot, seed=seed)
-    resp = responder_tests(changes, correction=correction)
-    mixed = mixed_models(cohort, group=group, covariates=covariates, correction=correction)
+    resp = responder_tests(changes, correction=correction, min_group_n=min_group_n, seed=seed)
+    mixed = mixed_models(cohort, group=group, covariates=covariates, correction=correction,
+                         random_slopes=random_slopes)
+    counts = prior_dominated_counts(cohort)
+    for df in (tests, assoc, resp, mixed):
+        df["n_prior_dominated"] = df["metabolite"].map(counts).fillna(0).astype(int)
+    if sum(counts.values()):
+        cohort.notes.append(
+            f"prior-dominated values (prior influence > {max_prior_influence:g}) left out: "
+            + ", ".join(f"{m} {k}" for m, k in counts.items() if k))
+    zero = changes.loc[changes["note"].astype(str).str.contains("baseline 0"),
+                       ["participant_id", "score"]].drop_duplicates()
+    for scale, g in zero.groupby("score"):
+        cohort.notes.append(f"{scale} baseline 0 for {', '.join(g['participant_id'])}: "
+                            "percent change and response undefined (NA)")
     settings = {"baseline": cohort.baseline, "change": change, "correction": correction,
                 "response_fraction": response_fraction, "n_boot": n_boot, "seed": seed,
                 "qc_rules": (rules or QCRules()).describe(), "remission": remission,
-                "cv_percent": cv_percent}
+                "cv_percent": cv_percent, "max_prior_influence": max_prior_influence,
+                "min_group_n": min_group_n, "allow_unmatched": allow_unmatched,
+                "time_unit": cohort.data["time"].attrs.get("units", "")}
     result = LongitudinalResult(cohort, changes, tests, assoc, resp, mixed, settings)
     if outdir is not None:
         result.paths = write_tables(result, outdir, report=report)

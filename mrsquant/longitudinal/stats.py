@@ -301,7 +301,7 @@ def mannwhitney_p(a, b):
     return float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
-def between_within_df(exog, groups) -> np.ndarray:
+def between_within_df(exog, groups, *, random_slopes: bool = False) -> np.ndarray:
     """Denominator degrees of freedom per fixed effect, between-within method.
 
     (Schluchter & Elashoff 1990; SAS ``DDFM=BETWITHIN``.) A column that varies
@@ -309,6 +309,11 @@ def between_within_df(exog, groups) -> np.ndarray:
     with ``n_obs - n_participants - p_within`` df; the others (intercept, group,
     participant-level covariates) get ``n_participants - p_between``. With two
     complete visits this gives the paired t-test's ``n - 1`` for the time effect.
+
+    ``random_slopes=True`` (time slopes random per participant, or a sandwich
+    covariance): the within terms are estimated from per-participant slopes,
+    so they get ``n_participants - p_within`` df (``n - 1`` for the time effect
+    alone: the one-sample t-test of the slopes).
     """
     exog = np.asarray(exog, float)
     groups = np.asarray(groups)
@@ -319,7 +324,7 @@ def between_within_df(exog, groups) -> np.ndarray:
     np.minimum.at(lo, inv, exog)
     np.maximum.at(hi, inv, exog)
     within = np.any(hi - lo > 1e-12 * (1 + np.abs(hi)), axis=0)
-    df_w = len(groups) - n_groups - within.sum()
+    df_w = (n_groups - within.sum()) if random_slopes else (len(groups) - n_groups - within.sum())
     df_b = n_groups - (~within).sum()
     return np.maximum(np.where(within, df_w, df_b), 1).astype(float)
 

@@ -59,7 +59,7 @@ def test_cli_writes_every_output(study, tmp_path, capsys):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
                               text=True).stdout
         for phrase in ("Individual trajectories", "Forest plots", "Exclusions and flags",
-                       "change in NAA/tCr", "sub-01_ses-post_svs"):
+                       "change in tNAA/tCr", "sub-01_ses-post_svs"):
             assert phrase in text
     assert not list(out.glob("*.tmp"))
 
@@ -91,11 +91,11 @@ def test_recovers_known_truth_on_a_large_cohort():
     truth = c.truth.set_index("measure")
     t = res.tests.set_index("metabolite")
     a = res.associations.set_index(["metabolite", "score"])
-    for meas in ("NAA/tCr", "Glx/tCr", "tCho/tCr", "GABA/tCr"):
+    for meas in ("tNAA/tCr", "Glx/tCr", "tCho/tCr", "GABA/tCr"):
         mean, sd, r = truth.loc[meas, ["mean_change", "sd_change", "r_HAMD17"]]
         assert abs(t.loc[meas, "mean_delta"] - mean) < 4 * sd / np.sqrt(n), meas
         assert abs(t.loc[meas, "sd_delta"] - sd) < 4 * sd / np.sqrt(2 * n), meas
         est = a.loc[(meas, "HAMD17"), "r_pearson"]
         assert abs(est - r) < 4 * (1 - r ** 2) / np.sqrt(n), (meas, est, r)
-    assert t.loc["NAA/tCr", "q_fdr"] < 0.05
-    assert np.isclose(t.loc["NAA/tCr", "mdc95_percent"], 1.96 * np.sqrt(2) * np.hypot(4, 4))
+    assert t.loc["tNAA/tCr", "q_fdr"] < 0.05
+    assert np.isclose(t.loc["tNAA/tCr", "mdc95_percent"], 1.96 * np.sqrt(2) * np.hypot(4, 4))

@@ -40,8 +40,8 @@ def test_changes_against_raw_tables():
     c = make_cohort(10, seed=3)
     res = run_longitudinal((c.concentrations, c.qc), c.scores, n_boot=200)
     ch = res.changes
-    ratio = _raw_ratio(c.concentrations, "NAA")
-    row = ch[(ch["participant_id"] == "sub-04") & (ch["metabolite"] == "NAA/tCr")
+    ratio = _raw_ratio(c.concentrations, "tNAA")
+    row = ch[(ch["participant_id"] == "sub-04") & (ch["metabolite"] == "tNAA/tCr")
              & (ch["score"] == "HAMD17")].iloc[0]
     pre, post = ratio["sub-04_ses-pre_svs"], ratio["sub-04_ses-post_svs"]
     assert row["baseline"] == pytest.approx(pre, rel=1e-12)
@@ -56,7 +56,7 @@ def test_changes_against_raw_tables():
     # tests.tsv numbers = scipy on the same deltas (computed from the raw table)
     d = np.array([ratio[f"sub-{i:02d}_ses-post_svs"] - ratio[f"sub-{i:02d}_ses-pre_svs"]
                   for i in range(1, 11)])
-    t = res.tests.set_index("metabolite").loc["NAA/tCr"]
+    t = res.tests.set_index("metabolite").loc["tNAA/tCr"]
     ref = stats.ttest_1samp(d, 0.0)
     assert abs(t["t_p"] - ref.pvalue) < 1e-10
     assert abs(t["mean_delta"] - d.mean()) < 1e-10
@@ -64,7 +64,7 @@ def test_changes_against_raw_tables():
     assert abs(t["dz"] - d.mean() / d.std(ddof=1)) < 1e-10
     hd = np.array([sc[(f"sub-{i:02d}", "ses-post")] - sc[(f"sub-{i:02d}", "ses-pre")]
                    for i in range(1, 11)])
-    a = res.associations.set_index(["metabolite", "score"]).loc[("NAA/tCr", "HAMD17")]
+    a = res.associations.set_index(["metabolite", "score"]).loc[("tNAA/tCr", "HAMD17")]
     assert abs(a["r_pearson"] - stats.pearsonr(d, hd).statistic) < 1e-10
     assert abs(a["p"] - stats.pearsonr(d, hd).pvalue) < 1e-10
     assert abs(a["r_spearman"] - stats.spearmanr(d, hd).statistic) < 1e-10
@@ -82,7 +82,8 @@ def test_remission_and_response_are_configurable():
 
 def test_mixed_model_matches_statsmodels_directly():
     c = make_cohort(14, sessions=("w0", "w4", "w8"), missing=[(2, "w4"), (5, "w8")], seed=5)
-    res = run_longitudinal((c.concentrations, c.qc), c.scores, n_boot=200, group=None)
+    res = run_longitudinal((c.concentrations, c.qc), c.scores, n_boot=200, group=None,
+                           allow_unmatched=True, random_slopes=False, measures=["NAA/tCr"])
     # the same model, built from the raw tables
     ratio = _raw_ratio(c.concentrations, "NAA").rename("value").reset_index()
     ent = ratio["spectrum"].str.extract(r"sub-(\d+)_ses-w(\d+)_")
@@ -116,7 +117,7 @@ def test_edge_cases_are_reported_not_dropped():
     scores = pd.concat([c.scores, extra], ignore_index=True)
     conc = c.concentrations[c.concentrations["spectrum"] != "sub-05_ses-post_svs"]
     qc = c.qc[c.qc["spectrum"] != "sub-05_ses-post_svs"]
-    res = run_longitudinal((conc, qc), scores, n_boot=200)
+    res = run_longitudinal((conc, qc), scores, n_boot=200, allow_unmatched=True)
     ex = res.exclusions
 
     def has(pid, text):
@@ -129,15 +130,15 @@ def test_edge_cases_are_reported_not_dropped():
     assert has("sub-04", "low SNR")
     assert has("sub-05", "only one usable session")
     assert has("sub-99", "scores but no spectra")
-    t = res.tests.set_index("metabolite").loc["NAA/tCr"]
+    t = res.tests.set_index("metabolite").loc["tNAA/tCr"]
     assert t["n"] == 12 - 4                      # sub-01, 02, 04, 05 have no change
     a = res.associations.set_index(["metabolite", "score"])
-    assert a.loc[("NAA/tCr", "HAMD17"), "n"] == 12 - 5   # and sub-03 has no HAMD17 change
-    assert a.loc[("NAA/tCr", "MADRS"), "n"] == 12 - 4
+    assert a.loc[("tNAA/tCr", "HAMD17"), "n"] == 12 - 5   # and sub-03 has no HAMD17 change
+    assert a.loc[("tNAA/tCr", "MADRS"), "n"] == 12 - 4
     # every participant with data still has rows in changes.tsv
     assert {"sub-01", "sub-02", "sub-04", "sub-05"} <= set(res.changes["participant_id"])
     # the mixed model uses every usable spectrum, including one-visit participants
-    mx = res.mixed[(res.mixed["metabolite"] == "NAA/tCr") & (res.mixed["term"] == "time")]
+    mx = res.mixed[(res.mixed["metabolite"] == "tNAA/tCr") & (res.mixed["term"] == "time")]
     assert int(mx["n_obs"].iloc[0]) == 24 - 4    # failed, missing, low SNR, dropped row
 
 
@@ -184,7 +185,7 @@ def test_low_concentration_metabolites_not_dropped_on_relative_crlb():
 def test_bad_score_cell_tissue_fractions_and_concentration_measure():
     c = make_cohort(6, seed=10)
     scores = c.scores.astype({"HAMD17": object})
-    scores.loc[0, "HAMD17"] = "refused"
+    scores.loc[0, "HAMD17"] = "n/a"            # BIDS missing value: allowed, not a refusal
     table = pd.DataFrame({"spectrum": c.qc["spectrum"],
                           "participant_id": c.qc["spectrum"].str[4:6],
                           "session_id": c.qc["spectrum"].str.split("_").str[1].str[4:],
@@ -192,7 +193,7 @@ def test_bad_score_cell_tissue_fractions_and_concentration_measure():
     res = run_longitudinal((c.concentrations, c.qc), scores, sessions=table,
                            measures=["NAA/tCr", "NAA"], n_boot=200)
     ex = res.exclusions
-    assert ex["reason"].str.contains("'refused' is not a number").any()
+    assert ex["reason"].str.contains("HAMD17 missing").any()
     assert res.associations.set_index(["metabolite", "score"]).loc[("NAA/tCr", "HAMD17"), "n"] == 5
     ds = res.cohort.data
     assert np.allclose(ds["f_gm"].values, 0.6)

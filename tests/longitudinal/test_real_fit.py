@@ -34,10 +34,10 @@ def test_fit_tables_feed_longitudinal(challenge, tmp_path, capsys):
     conc = pd.read_csv(fits / "concentrations.tsv", sep="\t")
     amp = conc.pivot(index="spectrum", columns="metabolite", values="amplitude")
     ch = pd.read_csv(out / "changes.tsv", sep="\t")
-    row = ch[(ch["participant_id"] == "sub-2") & (ch["metabolite"] == "NAA/tCr")].iloc[0]
-    pre = amp.loc["dataset3", "NAA"] / amp.loc["dataset3", "tCr"]
-    post = amp.loc["dataset4", "NAA"] / amp.loc["dataset4", "tCr"]
+    row = ch[(ch["participant_id"] == "sub-2") & (ch["metabolite"] == "tNAA/tCr")].iloc[0]
+    pre = amp.loc["dataset3", "tNAA"] / amp.loc["dataset3", "tCr"]
+    post = amp.loc["dataset4", "tNAA"] / amp.loc["dataset4", "tCr"]
     assert row["delta"] == pytest.approx(post - pre, rel=1e-6)   # TSV keeps ~7 digits
     assert bool(row["responder"]) is False and row["score_delta"] == -1
     tests = pd.read_csv(out / "tests.tsv", sep="\t").set_index("metabolite")
-    assert tests.loc["NAA/tCr", "n"] == 2 and np.isfinite(tests.loc["NAA/tCr", "mean_delta"])
+    assert tests.loc["tNAA/tCr", "n"] == 2 and np.isfinite(tests.loc["tNAA/tCr", "mean_delta"])
