@@ -58,6 +58,7 @@ class FitOptions:
     max_shift_ppm: float = 0.25
     nuisance_max_shift_ppm: float | None = None   # MM/lipid group shifts (None: max_shift_ppm)
     max_lw_hz: float = 40.0
+    nuisance_max_lw_hz: float | None = None   # MM/lipid group extra widths (None: max_lw_hz)
     max_iter: int = 40
     warmup_iter: int = 6                  # iterations before the baseline stiffness is chosen
     chunk_size: int = 32                  # spectra per batched call: small chunks stay in cache
@@ -168,6 +169,12 @@ class FitModel:
         max_s = 0.0 if opt.lineshape == "lorentzian" else (np.pi * opt.max_lw_hz / 2) ** 2 / np.log(2)
         upper = np.concatenate([[4 * np.pi, 1.0], np.full(g, opt.max_shift_ppm * f0_mhz),
                                 np.full(g, opt.max_lw_hz), np.full(g, max_s)])
+        if opt.nuisance_max_lw_hz is not None and opt.nuisance_max_lw_hz != opt.max_lw_hz:
+            kinds = np.unique(_group_kinds(b.names))
+            nuis = np.nonzero(kinds > 0)[0]
+            upper[2 + g + nuis] = opt.nuisance_max_lw_hz
+            if opt.lineshape != "lorentzian":
+                upper[2 + 2 * g + nuis] = (np.pi * opt.nuisance_max_lw_hz / 2) ** 2 / np.log(2)
         if opt.nuisance_max_shift_ppm is not None:
             kinds = np.unique(_group_kinds(b.names))          # group index -> kind (0 metabolites)
             nuis = 2 + np.nonzero(kinds > 0)[0]
