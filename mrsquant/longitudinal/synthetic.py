@@ -32,7 +32,8 @@ import pandas as pd
 
 from ..basis.names import COMBINED
 
-__all__ = ["simulate_changes", "make_cohort", "SyntheticCohort", "BASELINE_RATIOS", "CRLB_PERCENT"]
+__all__ = ["simulate_changes", "simulate_visits", "make_cohort", "SyntheticCohort",
+           "BASELINE_RATIOS", "CRLB_PERCENT"]
 
 #: typical 3T short-TE amplitude ratios to tCr (Cr + PCr = 1)
 BASELINE_RATIOS = {"NAA": 1.35, "NAAG": 0.15, "Cr": 0.55, "PCr": 0.45, "GPC": 0.13, "PCh": 0.07,
@@ -82,6 +83,33 @@ def simulate_changes(n_replicates: int, n_participants: int, *, mean_change: flo
             "score_delta": score_mean_change + score_sd_change * u}
 
 
+def simulate_visits(n_replicates: int, n_participants: int, n_visits: int, *,
+                    mean_slope: float = 0.0, slope_sd: float = 0.02, intercept: float = 1.5,
+                    intercept_sd: float = 0.1, noise_sd: float = 0.04,
+                    missing_fraction: float = 0.1, seed: int = 0):
+    """Draw many simulated multi-visit studies with participant-specific slopes.
+
+    ``value[r, i, j] = intercept + a_ri + (mean_slope + b_ri) t_j + e_rij`` with
+    ``a ~ N(0, intercept_sd^2)``, ``b ~ N(0, slope_sd^2)`` (heterogeneous
+    slopes), ``e ~ N(0, noise_sd^2)`` and ``t_j = 0, 1, ..., n_visits - 1``.
+    Each follow-up visit is missing (NaN) with probability
+    ``missing_fraction``, independently; baselines are kept.
+
+    Returns
+    -------
+    dict with ``value`` ``(R, n, S)`` (NaN = missing visit) and ``time`` ``(S,)``.
+    """
+    rng = np.random.default_rng(seed)
+    R, n, S = n_replicates, n_participants, n_visits
+    t = np.arange(S, dtype=float)
+    a = intercept_sd * rng.standard_normal((R, n, 1))
+    b = slope_sd * rng.standard_normal((R, n, 1))
+    y = intercept + a + (mean_slope + b) * t + noise_sd * rng.standard_normal((R, n, S))
+    gone = rng.random((R, n, S)) < missing_fraction
+    gone[:, :, 0] = False
+    return {"value": np.where(gone, np.nan, y), "time": t}
+
+
 @dataclass
 class SyntheticCohort:
     """Tables of a simulated cohort and the truth they were drawn from."""
@@ -116,7 +144,7 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
                 score_baseline=(22.0, 4.0), score_change=(-10.0, 6.0),
                 integer_scores: bool = True, madrs: bool = True, phq9: bool = False,
                 groups=None, water: bool = True, failed=(), missing=(), missing_scores=(),
-                status=None, seed: int = 0) -> SyntheticCohort:
+                status=None, prior_influence=None, seed: int = 0) -> SyntheticCohort:
     """Simulate one cohort as ``mrsquant fit`` tables plus a scores table.
 
     Parameters
@@ -148,7 +176,13 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
         Assign participants alternately to these groups (``group`` column);
         the effects apply to the first group only, the others have mean 0.
     water : bool
-        Fill ``conc_mm`` (tCr taken as 8 mM); otherwise leave it empty.
+        Fill ``conc_mm``: tCr is 8 mM x (1 + ``cv_between`` z) per participant,
+        with 3 % measurement noise per spectrum and no true change; each
+        metabolite's mM is its ratio to tCr times that. Otherwise empty.
+    prior_influence : dict or None
+        ``{(participant_index, session_label, metabolite): influence}`` written
+        to a ``prior_influence`` column (0 elsewhere); None writes no column,
+        as an older ``mrsquant fit`` does.
     failed, missing : iterables of (participant_index, session_label)
         Spectra whose fit failed (NaN amplitudes, status ``failed``) or that
         are absent from the tables.
@@ -201,6 +235,10 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
         tcr = ratio["Cr"] + ratio["PCr"]
         ratio["Cr"], ratio["PCr"] = ratio["Cr"] / tcr, ratio["PCr"] / tcr   # exact tCr = 1
     gain = 10.0 ** rng.uniform(3, 4, size=(n, S))        # arbitrary scanner/fit scale
+    tcr_mm = 8.0 * (1.0 + cv_between * rng.standard_normal(n))[:, None] \
+        * (1.0 + 0.03 * rng.standard_normal((n, S)))
+    influence = {(int(k[0]), str(k[1]), str(k[2])): float(v)
+                 for k, v in (prior_influence or {}).items()}
 
     failed = {(int(i), str(s)) for i, s in failed}
     missing = {(int(i), str(s)) for i, s in missing}
@@ -225,7 +263,10 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
                 rows.append({"spectrum": spec, "metabolite": m, "amplitude": a,
                              "crlb_percent": 100 * crlb_abs / a if not bad else np.nan,
                              "crlb_abs": crlb_abs, "ratio_tcr": a / tcr_amp if not bad else np.nan,
-                             "conc_mm": 8.0 * a / tcr_amp if (water and not bad) else np.nan})
+                             "conc_mm": tcr_mm[i, j] * a / tcr_amp if (water and not bad)
+                             else np.nan})
+                if prior_influence is not None:
+                    rows[-1]["prior_influence"] = influence.get((i, ses, m), 0.0)
             fw = 0.045 + 0.01 * rng.random()
             qrows.append({"spectrum": spec, "snr": round(float(30 + 20 * rng.random()), 2),
                           "fwhm_ppm": round(fw, 4), "fwhm_hz": round(fw * 123.2, 3),
@@ -272,4 +313,7 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
         r = cov_u / np.sqrt(var_obs) if score_change[1] > 0 else np.nan
         truth.append({"measure": f"{name}/tCr", "mean_change": mean,
                       "sd_change": float(np.sqrt(var_obs)), "r_HAMD17": float(r)})
+    if water:
+        truth.append({"measure": "tCr", "mean_change": 0.0,
+                      "sd_change": float(8.0 * 0.03 * np.sqrt(2.0)), "r_HAMD17": 0.0})
     return SyntheticCohort(conc, qc, scores, pd.DataFrame(truth))

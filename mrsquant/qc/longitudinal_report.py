@@ -1,15 +1,19 @@
 """``longitudinal.pdf``: the pages of a longitudinal analysis.
 
-Pages: summary and paired tests; spaghetti plots per measure; change vs
-score-change scatter with the least-squares line and its 95 % confidence band;
-forest plots (mean change in % of baseline with MDC95, correlations with
-bootstrap CIs); mixed-model time effects; every exclusion and flag.
+Pages: summary and paired tests; spaghetti plots per measure; responders vs
+non-responders (trajectories and change distributions by response status);
+change vs score-change scatter with the least-squares line and its 95 %
+confidence band; forest plots (mean change in % of baseline with MDC95,
+correlations with bootstrap CIs); responder comparisons; mixed-model time
+effects; every exclusion and flag. Undefined values (NA) are left out of a
+figure, never passed to matplotlib as objects.
 """
 from __future__ import annotations
 
 import textwrap
 
 import numpy as np
+import pandas as pd
 
 try:  # shared look of all reports, when present
     from .style import RC as _RC
@@ -20,6 +24,7 @@ except ImportError:  # pragma: no cover - style module owned by the report engin
 A4_LANDSCAPE = (11.69, 8.27)
 GROUP_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 PANELS_PER_PAGE = 8
+STATUS_COLOURS = {"responder": "#d62728", "non-responder": "#1f77b4", "unknown": "#9a9a9a"}
 
 
 def _unit(measure: str) -> str:
@@ -27,7 +32,32 @@ def _unit(measure: str) -> str:
 
 
 def _fmt(v, spec=".3g"):
-    return "" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, spec)
+    try:
+        if v is None or v is pd.NA or not np.isfinite(float(v)):
+            return ""
+    except (TypeError, ValueError):
+        return str(v)
+    return format(float(v), spec)
+
+
+def _time_axis(ds):
+    """Visit times, tick labels and axis label (weeks/days when the table gave them)."""
+    time = ds["time"].values.astype(float)
+    unit = ds["time"].attrs.get("units", "")
+    sess = [s[4:] for s in ds["session"].values]
+    if unit in ("", "visits"):
+        return time, sess, "session"
+    return time, [f"{t:g}\n{lab}" for t, lab in zip(time, sess)], f"time ({unit})"
+
+
+def _status(flags) -> np.ndarray:
+    """'responder' / 'non-responder' / 'unknown' from a nullable boolean column."""
+    out = np.full(len(flags), "unknown", dtype=object)
+    arr = flags.astype("boolean")
+    known = arr.notna().to_numpy()
+    out[known & arr.fillna(False).to_numpy(bool)] = "responder"
+    out[known & ~arr.fillna(False).to_numpy(bool)] = "non-responder"
+    return out
 
 
 def _table_page(pdf, plt, title, header, rows, *, col_widths=None, fontsize=7, footer=None):
@@ -88,11 +118,12 @@ def _summary_page(pdf, plt, result):
             y -= 0.025
     t = result.tests
     header = ["measure", "session", "n", "mean change", "95 % CI", "change %", "MDC95 %",
-              "n > MDC", "Cohen dz", "t-test p", "Wilcoxon p", "q"]
+              "n > MDC", "Cohen dz", "t-test p", "Wilcoxon p", "q", "prior-dom."]
     rows = [[r.metabolite, r.session_id, str(r.n), _fmt(r.mean_delta, ".4g"),
              f"[{_fmt(r.ci_low, '.4g')}, {_fmt(r.ci_high, '.4g')}]", _fmt(r.mean_delta_percent, ".1f"),
              _fmt(r.mdc95_percent, ".1f"), str(r.n_exceeding_mdc95), _fmt(r.dz, ".2f"),
-             _fmt(r.t_p, ".3g"), _fmt(r.wilcoxon_p, ".3g"), _fmt(r.q_fdr, ".3g")]
+             _fmt(r.t_p, ".3g"), _fmt(r.wilcoxon_p, ".3g"), _fmt(r.q_fdr, ".3g"),
+             str(getattr(r, "n_prior_dominated", 0))]
             for r in t.itertuples()]
     ax = fig.add_axes([0.04, 0.05, 0.92, max(0.1, y - 0.08)])
     ax.axis("off")
@@ -100,8 +131,8 @@ def _summary_page(pdf, plt, result):
                  fontsize=10)
     if rows:
         tab = ax.table(cellText=rows[:30], colLabels=header, loc="upper left", cellLoc="left",
-                       colWidths=[0.09, 0.07, 0.04, 0.09, 0.19, 0.07, 0.07, 0.06, 0.07, 0.08,
-                                  0.08, 0.07])
+                       colWidths=[0.09, 0.07, 0.04, 0.09, 0.17, 0.07, 0.07, 0.06, 0.07, 0.07,
+                                  0.07, 0.06, 0.06])
         tab.auto_set_font_size(False)
         tab.set_fontsize(7)
         tab.scale(1, 1.2)
@@ -122,8 +153,7 @@ def _grid(n):
 def _spaghetti_pages(pdf, plt, result):
     ds = result.cohort.data
     measures = list(ds["measure"].values)
-    time = ds["time"].values
-    sess = [s[4:] for s in ds["session"].values]
+    time, ticklabels, xlabel = _time_axis(ds)
     gname = "cov_group" if "cov_group" in ds else ("cov_treatment" if "cov_treatment" in ds else None)
     if gname:
         groups = np.array([next((v for v in row if v), "") for row in ds[gname].values])
@@ -159,8 +189,8 @@ def _spaghetti_pages(pdf, plt, result):
                 ax.errorbar(time, means, yerr=[np.subtract(means, los), np.subtract(his, means)],
                             color=col, lw=2.2, capsize=3, label=lev or "all", zorder=5)
             ax.set_xticks(time)
-            ax.set_xticklabels(sess)
-            ax.set_xlabel("session")
+            ax.set_xticklabels(ticklabels)
+            ax.set_xlabel(xlabel)
             ax.set_ylabel(f"{meas} ({_unit(meas)})")
             ax.set_title(meas)
             if levels != [""]:
@@ -201,8 +231,8 @@ def _scatter_pages(pdf, plt, result):
             y = g["score_delta"].to_numpy(float)
             ok = np.isfinite(x) & np.isfinite(y)
             x, y = x[ok], y[ok]
-            resp = g["responder"].to_numpy()[ok]
-            col = np.where(resp == True, "#d62728", "#1f77b4")  # noqa: E712
+            status = _status(g["responder"])[ok]
+            col = np.array([STATUS_COLOURS[v] for v in status], dtype=object)
             ax.scatter(x, y, c=col, s=14, zorder=3)
             if x.size >= 3 and np.ptp(x) > 0:
                 b1, b0 = np.polyfit(x, y, 1)
@@ -228,8 +258,99 @@ def _scatter_pages(pdf, plt, result):
             ax.set_ylabel(f"change in {scale} (points)")
             ax.axhline(0, color="grey", lw=0.4)
             ax.axvline(0, color="grey", lw=0.4)
-        _finish_grid_page(pdf, plt, fig, axes, len(chunk), "red = responder (>= 50 % score "
-                          "reduction), blue = non-responder or unknown", top=0.86, hspace=0.5)
+        _finish_grid_page(pdf, plt, fig, axes, len(chunk), "red = responder (>= "
+                          f"{100 * result.settings['response_fraction']:.0f} % score reduction), "
+                          "blue = non-responder, grey = unknown (score missing, or baseline 0)",
+                          top=0.86, hspace=0.5)
+
+
+def _responder_pages(pdf, plt, result):
+    """Trajectories (mean +/- 95 % CI) and change distributions by response status,
+    for the first scale and the last follow-up session."""
+    ch = result.changes
+    scored = ch[ch["score"].astype(str) != ""]
+    if scored.empty:
+        return
+    ds = result.cohort.data
+    scale = result.cohort.scales[0]
+    last = ds["session"].values[-1]
+    flags = scored[(scored["score"] == scale) & (scored["session_id"] == last)] \
+        .drop_duplicates("participant_id").set_index("participant_id")["responder"]
+    parts = list(ds["participant"].values)
+    status = pd.Series(_status(flags.reindex(parts)), index=parts)
+    counts = status.value_counts()
+    time, ticklabels, xlabel = _time_axis(ds)
+    measures = list(ds["measure"].values)
+    per_page = 4
+    for start in range(0, len(measures), per_page):
+        chunk = measures[start:start + per_page]
+        fig, axes = plt.subplots(2, per_page, figsize=A4_LANDSCAPE, squeeze=False)
+        fig.suptitle(f"Responders vs non-responders ({scale} at {last[4:]}: >= "
+                     f"{100 * result.settings['response_fraction']:.0f} % reduction); "
+                     + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in STATUS_COLOURS),
+                     fontsize=11, x=0.04, ha="left")
+        for k, meas in enumerate(chunk):
+            ax, bx = axes[0, k], axes[1, k]
+            v = ds["value"].sel(measure=meas).values
+            dist, labels, colours = [], [], []
+            g = ch[(ch["metabolite"] == meas) & (ch["session_id"] == last)] \
+                .drop_duplicates("participant_id").set_index("participant_id")["delta"]
+            for lev, col in STATUS_COLOURS.items():
+                sel = (status == lev).to_numpy()
+                if not sel.any():
+                    continue
+                m, lo, hi = [], [], []
+                for j in range(len(time)):
+                    x = v[sel, j]
+                    x = x[np.isfinite(x)]
+                    mu = x.mean() if x.size else np.nan
+                    half = 1.96 * x.std(ddof=1) / np.sqrt(x.size) if x.size > 1 else 0.0
+                    m.append(mu)
+                    lo.append(mu - half)
+                    hi.append(mu + half)
+                m, lo, hi = map(np.asarray, (m, lo, hi))
+                ok = np.isfinite(m)
+                if ok.any():
+                    ax.plot(time[ok], m[ok], "-o", color=col, lw=1.8, ms=3,
+                            label=f"{lev} ({int(sel.sum())})")
+                    ax.fill_between(time[ok], lo[ok], hi[ok], color=col, alpha=0.15, lw=0)
+                d = g.reindex(status.index[sel]).to_numpy(float)
+                d = d[np.isfinite(d)]
+                if d.size:
+                    dist.append(d)
+                    labels.append(f"{lev}\n(n={d.size})")
+                    colours.append(col)
+            ax.set_xticks(time)
+            ax.set_xticklabels(ticklabels)
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(f"{meas} ({_unit(meas)})")
+            ax.set_title(meas)
+            if k == 0:
+                ax.legend(loc="best", frameon=False)
+            if dist:
+                bp = bx.boxplot(dist, widths=0.5, showfliers=False, patch_artist=True)
+                for patch, col in zip(bp["boxes"], colours):
+                    patch.set_facecolor(col)
+                    patch.set_alpha(0.3)
+                rng = np.random.default_rng(0)
+                for i, (d, col) in enumerate(zip(dist, colours), start=1):
+                    bx.scatter(i + 0.12 * rng.uniform(-1, 1, d.size), d, s=9, color=col, zorder=3)
+                bx.set_xticks(range(1, len(dist) + 1))
+                bx.set_xticklabels(labels)
+            else:
+                bx.text(0.5, 0.5, "no change values", ha="center", va="center",
+                        transform=bx.transAxes, color="grey")
+            bx.axhline(0, color="grey", lw=0.5)
+            bx.set_ylabel(f"change in {meas} to {last[4:]}")
+        for k in range(len(chunk), per_page):
+            axes[0, k].axis("off")
+            axes[1, k].axis("off")
+        fig.text(0.04, 0.01, "top: mean +/- 95 % CI by response status; bottom: change from "
+                 "baseline (box = quartiles, dots = participants); unknown = score missing or "
+                 "baseline 0 (response undefined)", fontsize=7)
+        fig.subplots_adjust(left=0.07, right=0.98, top=0.89, bottom=0.1, hspace=0.45, wspace=0.42)
+        pdf.savefig(fig)
+        plt.close(fig)
 
 
 def _forest_page(pdf, plt, result):
@@ -302,22 +423,42 @@ def write_longitudinal_report(result, path) -> None:
     with matplotlib.rc_context(_RC), PdfPages(path) as pdf:
         _summary_page(pdf, plt, result)
         _spaghetti_pages(pdf, plt, result)
+        _responder_pages(pdf, plt, result)
         _scatter_pages(pdf, plt, result)
         _forest_page(pdf, plt, result)
+        rs = result.responders
+        rows = [[r.metabolite, r.score, str(r.session_id)[4:], f"{r.n_responders}/{r.n_nonresponders}",
+                 _fmt(r.diff, ".4g"), f"[{_fmt(r.ci_low, '.4g')}, {_fmt(r.ci_high, '.4g')}]",
+                 _fmt(r.hedges_g, ".2f"), str(r.test), _fmt(r.p, ".3g"), _fmt(r.q_fdr, ".3g"),
+                 str(r.n_prior_dominated), textwrap.shorten(str(r.note or ""), 60)]
+                for r in rs.itertuples()]
+        _table_page(pdf, plt, "Responders vs non-responders: change from baseline",
+                    ["measure", "scale", "session", "n resp/non", "diff", "95 % CI", "Hedges g",
+                     "test", "p", "q", "prior-dom.", "note"], rows,
+                    col_widths=[0.08, 0.06, 0.05, 0.06, 0.07, 0.13, 0.05, 0.14, 0.05, 0.05,
+                                0.05, 0.21],
+                    footer=f"Welch t with >= {result.settings.get('min_group_n', 10)} per group, "
+                    "otherwise a permutation test of the mean difference (exact when the "
+                    "splits are few; no CI); q across measures and scales")
         mx = result.mixed
         rows = [[r.metabolite, r.term, _fmt(r.coef, ".4g"), _fmt(r.se, ".3g"),
                  f"[{_fmt(r.ci_low, '.4g')}, {_fmt(r.ci_high, '.4g')}]",
                  _fmt(r.df, ".0f"), _fmt(r.p, ".3g"),
                  _fmt(r.q_fdr, ".3g"), str(r.n_obs), str(r.n_participants),
-                 "yes" if r.converged else "no", textwrap.shorten(str(r.note or ""), 48)]
+                 "yes" if r.converged else "no", str(r.n_prior_dominated),
+                 textwrap.shorten(f"{r.model or ''}; {r.note or ''}".strip("; "), 60)]
                 for r in mx.itertuples() if r.term != "Intercept"]
         formula = mx["formula"].iloc[0] if len(mx) else ""
-        _table_page(pdf, plt, "Linear mixed models (random intercept per participant, REML)",
+        unit = result.cohort.data["time"].attrs.get("units", "") or "table units"
+        _table_page(pdf, plt, "Linear models over visits (REML MixedLM; random slopes of time "
+                    "with >= 3 visits; model column)",
                     ["measure", "term", "coef", "SE", "95 % CI", "df", "p", "q", "obs", "particip.",
-                     "converged", "note"], rows,
-                    col_widths=[0.08, 0.15, 0.07, 0.06, 0.15, 0.04, 0.06, 0.06, 0.04, 0.06, 0.06, 0.17],
-                    footer=f"formula: {formula}; time in session units (0 = baseline) or the "
-                    "'time' column; p and CI from t on between-within df; q across measures for each term")
+                     "converged", "prior-dom.", "model; note"], rows,
+                    col_widths=[0.07, 0.12, 0.06, 0.05, 0.13, 0.03, 0.05, 0.05, 0.03, 0.05, 0.05,
+                                0.05, 0.26],
+                    footer=f"formula: {formula}; time in {unit} (0 = baseline); p and CI from t on "
+                    "between-within df (participants-based for random or sandwich slopes); "
+                    "q across measures for each term")
         ex = result.exclusions
         rows = [[r.participant_id, r.session_id, r.spectrum, r.measure, r.action,
                  textwrap.shorten(str(r.reason), 110)] for r in ex.itertuples()]
