@@ -2,7 +2,7 @@
 
 Each module defines ``add_subparser(subparsers)`` and ``run(args) -> int``.
 Errors caused by the input print one line on stderr and exit with status 2;
-``--debug`` shows the traceback.
+``--debug`` shows the traceback. A closed stdout pipe (``| head``) ends quietly with 141.
 """
 from __future__ import annotations
 
@@ -44,7 +44,11 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except MRSQuantError as exc:
         if args.debug:
             raise
@@ -53,6 +57,19 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("mrsquant: interrupted", file=sys.stderr)
         return 130
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout went away (``mrsquant ... | head``): stop quietly, as a shell
+    tool does (status 141 = 128 + SIGPIPE); the interpreter's final flush is sent nowhere."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):   # stdout replaced (e.g. by a test harness)
+        pass
+    return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -117,7 +117,7 @@ def run(args) -> int:
                     priors=None if args.no_priors or args.priors == "none" else args.priors, ratios=args.ratios,
                     **_shift_options(args.metabolite_shifts), **_jobs_option(args.jobs),
                     **({"nonnegative": False} if args.allow_negative else {}))
-    n_ok = sum(len(r.names) for r in out["results"])
-    print(f"fitted {n_ok} spectra ({len(out['failed'])} failed) -> {out['outdir']}/concentrations.tsv, "
+    from ..fitting.pipeline import summary_line
+    print(f"{summary_line(out)} -> {out['outdir']}/concentrations.tsv, "
           f"qc.tsv, fit.nc" + (", ratios.tsv" if args.ratios else "") + (", report.pdf" if args.report else ""))
     return 0

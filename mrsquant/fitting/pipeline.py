@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -124,8 +126,10 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     inputs = [Path(p) for p in inputs]
     if isinstance(basis, (str, os.PathLike)):
         basis = load_basis(basis)
+    _check_ratio_reference(basis)
     ratio_pairs = _check_ratios(ratios, basis)
     cfg = load_quant_config(quant_config)
+    check_writable(outdir)          # before any computing
     waters = [Path(w) for w in (water or [])]
     if waters and len(waters) not in (1, len(inputs)):
         raise MRSQuantError(f"give one water reference for all inputs or one per input "
@@ -141,6 +145,10 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             w = load(waters[0 if len(waters) == 1 else i]) if waters else find_water_partner(path)
             water_src[name] = (str(waters[0 if len(waters) == 1 else i]) if waters
                                else "partner" if w is not None else "")
+            _check_signal(s, "input")
+            if w is not None:
+                _check_signal(w, "water reference")
+                _check_water_grid(s, w)
             if preprocess:
                 s, rec, w = prepare(s, w, edit=edit)
             else:
@@ -223,6 +231,110 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     return write_outputs(results, failed, order, outdir, report=report, paths=paths, ratios=ratio_pairs)
 
 
+def summary_line(out: dict, *, limit: int = 3) -> str:
+    """``"12 fitted, 2 flagged (a: low SNR; b: at bounds), 0 failed"`` for a :func:`fit_files` result.
+
+    A spectrum whose fit failed (e.g. an all-zero acquisition in a batch) counts as failed,
+    one with any status other than ``ok`` as flagged; up to ``limit`` of each are named.
+    """
+    ds = out.get("dataset")
+    status = {} if ds is None else {str(n): str(v) for n, v in zip(ds.spectrum.values, ds["status"].values)}
+    for name, reason in out.get("failed", {}).items():
+        status[name] = f"failed: {reason}"
+    failed = [n for n, v in status.items() if v.startswith("failed")]
+    flagged = [n for n, v in status.items() if v != "ok" and not v.startswith("failed")]
+
+    def named(names, short):
+        shown = "; ".join(f"{n}: {short(status[n])}" for n in names[:limit])
+        more = f"; {len(names) - limit} more" if len(names) > limit else ""
+        return f" ({shown}{more})" if names else ""
+    fitted = len(status) - len(failed)
+    return (f"{fitted} fitted, {len(flagged)} flagged{named(flagged, str)}, {len(failed)} failed"
+            f"{named(failed, lambda v: v.split(':', 1)[-1].strip()[:60])}")
+
+
+def _check_ratio_reference(basis) -> None:
+    """Ratios to tCr are part of every output: a basis without Cr and PCr is refused."""
+    if not {"Cr", "PCr"} & set(basis.names):
+        raise InputError("basis has neither Cr nor PCr, so no ratio to tCr can be formed "
+                         f"(basis: {', '.join(basis.names)}); use a basis with Cr/PCr")
+
+
+def _check_signal(s: Spectra, what: str) -> None:
+    """All-zero or non-finite data cannot be fitted: said as the input's failure reason."""
+    finite = np.isfinite(s.data)
+    if not finite.all():
+        bad = int((~finite).sum())
+        raise InputError(f"{what} has {bad} non-finite (NaN/inf) points of {s.data.size}")
+    if not np.any(s.data != 0):
+        raise InputError(f"{what} is all zero")
+
+
+def _check_water_grid(s: Spectra, w: Spectra) -> None:
+    """The water reference must be sampled as the data: same dwell time and length."""
+    if not np.isclose(w.dwelltime_s, s.dwelltime_s, rtol=1e-4):
+        raise InputError(f"water reference dwell time {w.dwelltime_s * 1e6:.4g} us differs from the "
+                         f"data's {s.dwelltime_s * 1e6:.4g} us")
+    if w.n_points != s.n_points:
+        raise InputError(f"water reference has {w.n_points} points, the data {s.n_points}")
+
+
+#: every file ``write_outputs`` may write: a rerun removes the ones it does not write again
+OUTPUT_FILES = ("concentrations.tsv", "qc.tsv", "fit.nc", "ratios.tsv", "report.pdf", "mrsinmrs.md")
+
+
+def check_writable(outdir) -> None:
+    """Raise InputError unless ``outdir`` (or the folder that would hold it) can be written."""
+    outdir = Path(outdir)
+    probe = outdir
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"output folder {outdir}: {probe} exists and is not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".mrsquant-probe-", dir=probe))
+    except OSError as exc:
+        raise InputError(f"output folder {outdir} is not writable ({exc.strerror or exc})") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _staging(outdir: Path) -> Path:
+    """A fresh temporary folder on the same file system as ``outdir`` (inside it when it exists)."""
+    if outdir.is_dir():
+        return Path(tempfile.mkdtemp(prefix=".mrsquant-part-", dir=outdir))
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{outdir.name}.part-", dir=outdir.parent))
+
+
+def _publish(stage: Path, outdir: Path) -> None:
+    """Move the staged files into ``outdir``; earlier outputs not written again are removed.
+
+    Modes follow the umask (temporary files are created 0600). Other files in ``outdir``
+    are left alone.
+    """
+    mask = _umask()
+    files = [f for f in stage.iterdir() if f.is_file()]
+    for f in files:
+        os.chmod(f, 0o666 & ~mask)
+    if not outdir.exists():
+        os.chmod(stage, 0o777 & ~mask)
+        os.rename(stage, outdir)
+        return
+    new = {f.name for f in files}
+    for name in OUTPUT_FILES:
+        old = outdir / name
+        if name not in new and old.is_file():
+            old.unlink()
+    for f in files:
+        os.replace(f, outdir / f.name)
+    stage.rmdir()
+
+
 def _check_ratios(ratios, basis) -> list[tuple[str, str]]:
     """Parse ``NUM/DEN`` strings; both must be basis metabolites or combinations of them."""
     from ..basis.names import present_combinations
@@ -261,7 +373,8 @@ def _progress(total, enabled):
 
 CONC_COLUMNS = ["spectrum", "metabolite", "amplitude", "crlb_abs", "crlb_percent", "ratio_tcr",
                 "conc_mm", "conc_crlb_mm", "crlb_noise_percent", "prior_influence"]
-QC_COLUMNS = ["spectrum", "snr", "snr_lcmodel", "fwhm_ppm", "fwhm_hz", "fqn", "water_fwhm_hz", "status"]
+QC_COLUMNS = ["spectrum", "snr", "snr_lcmodel", "fwhm_ppm", "fwhm_hz", "fqn", "water_fwhm_hz", "status",
+              "reasons"]
 
 
 def _fmt(v) -> str:
@@ -287,16 +400,33 @@ RATIO_COLUMNS = ["spectrum", "ratio", "value", "sd"]
 
 
 def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=()) -> dict:
+    """Write every output into a fresh folder beside (or inside) ``outdir``, then move it in
+    place: a failure half-way leaves the earlier outputs as they were."""
+    outdir = Path(outdir)
+    stage = _staging(outdir)
+    try:
+        out = _write_outputs(results, failed, order, stage, report=report, paths=paths, ratios=ratios)
+        _publish(stage, outdir)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+    out["outdir"] = outdir
+    return out
+
+
+def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=()) -> dict:
     import xarray as xr
 
-    from ..qc.metrics import status_flags
+    from ..qc.metrics import assess, result_bounds
     from .store import save_fit
 
-    outdir.mkdir(parents=True, exist_ok=True)
     datasets = []
     for res in results:
         ds = res.to_xarray()
-        ds["status"] = ("spectrum", np.array(status_flags(ds), dtype=object))
+        ds["at_bounds"] = ("spectrum", np.array(result_bounds(res), dtype=object))
+        status, reasons = assess(ds)
+        ds["status"] = ("spectrum", np.array(status, dtype=object))
+        ds["reasons"] = ("spectrum", np.array(reasons, dtype=object))
         datasets.append(ds)
     conc_rows, qc_rows = {}, {}
     for ds in datasets:
@@ -310,7 +440,7 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=N
     metabolites = list(datasets[0].metabolite.values) if datasets else []
     for name, reason in failed.items():
         conc_rows[name] = [{"spectrum": name, "metabolite": m} for m in metabolites]
-        qc_rows[name] = {"spectrum": name, "status": f"failed: {reason}"}
+        qc_rows[name] = {"spectrum": name, "status": f"failed: {reason}", "reasons": reason}
     _write_tsv(outdir / "concentrations.tsv", CONC_COLUMNS, [r for n in order for r in conc_rows.get(n, [])])
     _write_tsv(outdir / "qc.tsv", QC_COLUMNS, [qc_rows[n] for n in order if n in qc_rows])
     if ratios:
@@ -359,11 +489,13 @@ def _failed_dataset(template, failed: dict, paths: dict):
     for name, reason in failed.items():
         ds = xr.Dataset(attrs=template.attrs)
         for k, v in one.data_vars.items():
-            if k == "status":
+            if k in ("status", "reasons", "at_bounds"):
                 continue
             ds[k] = v.copy(data=np.full(v.shape, np.nan, dtype=v.dtype))
         ds = ds.assign_coords(spectrum=[name])
         ds["status"] = ("spectrum", np.array([f"failed: {reason}"], dtype=object))
+        ds["reasons"] = ("spectrum", np.array([reason], dtype=object))
+        ds["at_bounds"] = ("spectrum", np.array([""], dtype=object))
         rows.append(ds)
     out = xr.concat(rows, dim="spectrum") if len(rows) > 1 else rows[0]
     out.attrs.update({"inputs": json.dumps([paths.get(n, n) for n in failed]),
