@@ -18,7 +18,7 @@ a single-peak search can mistake one for the other).
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
+from scipy.ndimage import grey_opening
 
 from .. import axes
 from ..spectra import Spectra
@@ -72,17 +72,44 @@ def _lorentz_comb(ppm: np.ndarray, shift: float, width_ppm: float, peaks) -> np.
     return sum(h * hw ** 2 / ((ppm - (p + shift)) ** 2 + hw ** 2) for p, h in peaks)
 
 
+#: a line counts as found when its height (baseline removed) exceeds this many noise SDs
+LINE_SNR_MIN = 4.0
+#: observed spacings between found lines must match the reference spacings within this (ppm)
+SPACING_TOLERANCE_PPM = 0.02
+
+
+def _noise_sd(fid: np.ndarray) -> float:
+    """Robust noise SD of the real spectrum (MAD of first differences, not zero-filled)."""
+    d = np.diff(axes.to_spectrum(fid).real)
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
+
+
 def find_reference_offset(spectra: Spectra, *, search_ppm: float = 0.5, peaks=None,
                           tolerance_ppm: float = 0.05, zero_fill: int = 4) -> dict:
     """Estimate how far the NAA/Cr/Cho pattern sits from its reference position.
 
-    Works on the mean over all leading axes. Returns ``offset_ppm`` (observed -
-    reference; positive = peaks appear at too high ppm), ``peaks_ppm`` (observed
-    position of each line), ``ok`` (``abs(offset) <= tolerance_ppm``) and a
-    one-line ``message``.
+    Works on the mean over all leading axes, with a large water residue removed first
+    (HLSVD, as in the pipeline). Each line's match with a Lorentzian at its
+    shifted position is scored separately and the pattern score is the sum of the two
+    weakest (height-normalised) matches, so one huge line (residual water, lipid) cannot
+    pull the pattern onto itself. The lines are then refined by a parabola; a line counts
+    when it stands ``LINE_SNR_MIN`` noise SDs above the baseline and the found lines keep
+    the reference spacings (within ``SPACING_TOLERANCE_PPM``). Fewer than two such lines:
+    no pattern (``found`` False, ``offset_ppm`` 0: the ppm scale is left as read, e.g. a
+    phantom without NAA/Cr/Cho).
+
+    Returns ``offset_ppm`` (observed - reference; positive = peaks appear at too high ppm),
+    ``peaks_ppm`` (observed position of each found line), ``found``, ``ok`` (found and
+    ``abs(offset) <= tolerance_ppm``) and a one-line ``message``.
     """
+    from .water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
+
     peaks = REFERENCE_PEAKS if peaks is None else peaks
     fid = spectra.data.reshape(-1, spectra.n_points).mean(axis=0)
+    mean = spectra.replace(data=fid, dims=())
+    if float(water_residue_ratio(mean)) > WATER_RESIDUE_LIMIT:
+        # the dispersion wing of a large water residue distorts the magnitude lines: remove it
+        fid = remove_water(mean)[0].data
     n = spectra.n_points * zero_fill
     fz = np.zeros(n, complex)
     fz[:spectra.n_points] = fid
@@ -94,14 +121,17 @@ def find_reference_offset(spectra: Spectra, *, search_ppm: float = 0.5, peaks=No
     win = axes.ppm_window(ppm, (lo, hi))
     x, y = ppm[win], mag[win]
     step = abs(ppm[1] - ppm[0])
-    # baseline: running minimum over 0.3 ppm
-    runmin = minimum_filter1d(y, size=max(3, int(0.3 / step)), mode="nearest")
-    y = np.clip(y - runmin, 0, None)
+    # baseline: grey opening over 0.15 ppm (white top-hat): keeps narrow lines, removes
+    # whatever is broader or monotone (water tails, lipid humps, baseline)
+    y = np.clip(y - grey_opening(y, size=max(3, int(0.15 / step)), mode="nearest"), 0, None)
     shifts = np.arange(-search_ppm, search_ppm + step / 2, step)
     width = max(0.03, 4 * step)
-    score = np.array([np.dot(y, _lorentz_comb(x, s, width, ref)) for s in shifts])
+    per_line = np.array([[np.dot(y, _lorentz_comb(x, sh, width, [(p, 1.0)])) / h for p, h in ref]
+                         for sh in shifts])                                  # (shift, line)
+    score = np.sort(per_line, axis=1)[:, :2].sum(axis=1)
     coarse = float(shifts[int(np.argmax(score))])
-    observed = {}
+    noise = _noise_sd(fid)
+    observed, height = {}, {}
     for name, (p, _) in peaks.items():
         m = np.flatnonzero(np.abs(x - (p + coarse)) <= 0.04)
         if m.size < 3:
@@ -114,14 +144,29 @@ def find_reference_offset(spectra: Spectra, *, search_ppm: float = 0.5, peaks=No
             observed[name] = float(x[i] + np.clip(frac, -1, 1) * (x[i + 1] - x[i]))
         else:
             observed[name] = float(x[i])
-    offsets = [observed[nm] - peaks[nm][0] for nm in observed]
-    offset = float(np.median(offsets)) if offsets else coarse
-    ok = abs(offset) <= tolerance_ppm
+        # a line is a local maximum inside its window, not the edge of a slope (a water tail)
+        height[name] = float(y[i]) if m[0] < i < m[-1] else 0.0
+    strong = [nm for nm in observed if noise > 0 and height[nm] > LINE_SNR_MIN * noise]
+    consistent = [nm for nm in strong
+                  if sum(abs((observed[nm] - observed[o]) - (peaks[nm][0] - peaks[o][0])) <= SPACING_TOLERANCE_PPM
+                         for o in strong if o != nm) >= 1]
+    found = len(consistent) >= 2
+    if found:
+        offset = float(np.median([observed[nm] - peaks[nm][0] for nm in consistent]))
+        observed = {nm: observed[nm] for nm in consistent}
+    else:
+        offset, observed = 0.0, {}
+    ok = found and abs(offset) <= tolerance_ppm
     where = ", ".join(f"{nm} at {v:.3f}" for nm, v in observed.items())
-    msg = (f"ppm reference ok (offset {offset:+.3f} ppm; {where})" if ok else
-           f"spectrum looks mis-referenced by {offset:+.3f} ppm ({where}); "
-           f"re-reference before fitting")
-    return {"offset_ppm": offset, "peaks_ppm": observed, "ok": bool(ok), "message": msg}
+    if not found:
+        msg = ("no NAA/Cr/Cho pattern found (fewer than two of the lines above "
+               f"{LINE_SNR_MIN:g} noise SD at their spacings); ppm reference left as read")
+    elif ok:
+        msg = f"ppm reference ok (offset {offset:+.3f} ppm; {where})"
+    else:
+        msg = (f"spectrum looks mis-referenced by {offset:+.3f} ppm ({where}); "
+               f"re-reference before fitting")
+    return {"offset_ppm": offset, "peaks_ppm": observed, "found": bool(found), "ok": bool(ok), "message": msg}
 
 
 def check_reference(spectra: Spectra, *, tolerance_ppm: float = 0.05, **kw) -> dict:
@@ -137,7 +182,7 @@ def reference_ppm(spectra: Spectra, *, offset_ppm: float | None = None, **kw) ->
     :func:`find_reference_offset` result plus ``shift_hz`` applied.
     """
     info = find_reference_offset(spectra, **kw) if offset_ppm is None else \
-        {"offset_ppm": float(offset_ppm), "ok": True, "message": "offset given"}
+        {"offset_ppm": float(offset_ppm), "ok": True, "found": True, "message": "offset given"}
     shift_hz = info["offset_ppm"] * spectra.spectrometer_frequency_mhz
     out = shift_phase(spectra, shift_hz=shift_hz)
     out = add_processing(out, "Frequency shift",
