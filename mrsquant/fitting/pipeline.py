@@ -81,6 +81,9 @@ def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
     extra = [d for d in spectra.dims if d not in ("x", "y", "z")]
     if not extra:
         spectra, steps = _remove_water_residue(spectra)
+        if water is not None and water.dims:     # raw reference for combined data
+            from ..preproc.coils import combine_reference
+            water = combine_reference(water)[0]
         return spectra, ({"steps": steps} if steps else []), water
     from ..preproc import preprocess
     from ..qc.report import preprocessing_entry

@@ -154,3 +154,23 @@ def combine_coils(spectra: Spectra, *, reference: Spectra | None = None,
                f"noise from {source}")
     out = add_processing(out, "RF coil combination", details)
     return out, {"weights": w, "sensitivities": sens, "noise_covariance": psi, "noise_source": source}
+
+
+def combine_reference(reference: Spectra) -> tuple[Spectra, dict]:
+    """A water (or ECC) reference on its own made into one FID, on the scale the pipeline
+    gives the metabolite data: coils combined by :func:`combine_coils` with sensitivities
+    from the reference itself (the combined signal is the phased coil sum, whatever the
+    weights), then the plain mean over every other axis (transients: the average keeps
+    the scale of one transient, as :func:`~mrsquant.preproc.average` does for the data).
+
+    For data that arrive already combined and averaged (another tool's output): a raw
+    reference's plain mean over coils would let the coil phases cancel (on the 7T example
+    data, mM came out 7x too high).
+    """
+    info: dict = {}
+    if "coil" in reference.dims:
+        reference, info = combine_coils(reference, reference=reference)
+    if reference.dims:
+        n = reference.n_points
+        reference = reference.replace(data=reference.data.reshape(-1, n).mean(axis=0), dims=())
+    return reference, info
