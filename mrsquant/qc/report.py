@@ -300,6 +300,19 @@ def _display_mask(ppm):
 MONO_ADVANCE_EM = 1233 / 2048
 
 
+#: significant figures of every number on a report page (the TSV files keep 6)
+REPORT_DIGITS = 3
+
+
+def _sig3(value) -> str:
+    """A cell from a table file or a Dataset, printed to :data:`REPORT_DIGITS` significant figures."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return format_value(x, REPORT_DIGITS)
+
+
 def _table_rows(ds, i, concentrations, limit_percent):
     """Rows of the per-spectrum table: ``(name, cells, flagged, main)``."""
     names = [str(m) for m in ds["metabolite"].values] if "metabolite" in ds.coords else []
@@ -316,8 +329,7 @@ def _table_rows(ds, i, concentrations, limit_percent):
     rows = []
     for j, name in enumerate(names):
         row = lookup.get(name)
-        cells = {c: (str(row[c]) if row is not None and c in row else format_value(vals[c][j]))
-                 for c in cols}
+        cells = {c: _sig3(row[c] if row is not None and c in row else vals[c][j]) for c in cols}
         flagged = crlb_flag(name, vals["amplitude"][j], vals["crlb_abs"][j], vals["crlb_percent"][j],
                             limit_percent=limit_percent)
         rows.append((name, cells, flagged, name in style.MAIN_METABOLITES))
@@ -424,6 +436,7 @@ def _spectrum_panel(ax, ppm, i, ds, failed, reason):
     ax.set_xlim(*PPM_DISPLAY)
     ax.set_xlabel("Chemical shift (ppm)")
     ax.set_ylabel("Signal, real part (a.u.)")
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))   # short tick labels: the label stays on the page
     ax.set_title("Spectrum, fit, baseline and residual", loc="left", fontweight="bold")
     if finite_data or have_fit:
         ax.legend(loc="upper left", ncol=4, frameon=False, fontsize=6.5, handlelength=1.5,
@@ -431,6 +444,26 @@ def _spectrum_panel(ax, ppm, i, ds, failed, reason):
         lo, hi = ax.get_ylim()
         ax.set_ylim(lo, hi + 0.12 * (hi - lo))  # room for the legend
     ax.tick_params(direction="out", length=2.5)
+
+
+def _text_width_pt(text: str, size: float, weight: str = "normal") -> float:
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    prop = FontProperties(family=RC["font.family"], weight=weight)
+    return float(TextPath((0, 0), text, size=size, prop=prop).get_extents().width)
+
+
+def _fit_note(prefix: str, names, ax, size: float, title_pt: float = 9.0) -> str:
+    """``prefix`` + as many ``names`` as fit beside the panel title (``+N more`` for the rest)."""
+    fig = ax.figure
+    room = ax.get_position().width * fig.get_figwidth() * 72 - 1.1 * _text_width_pt(
+        ax.get_title(loc="left"), title_pt, "bold") - 14
+    for n in range(len(names), 0, -1):
+        text = prefix + ", ".join(names[:n]) + (f" +{len(names) - n} more" if n < len(names) else "")
+        if _text_width_pt(text, size) <= room:
+            return text
+    return prefix.rstrip(": ") + f" ({len(names)})"
 
 
 def _components_panel(ax, ppm, i, ds, failed):
@@ -456,20 +489,28 @@ def _components_panel(ax, ppm, i, ds, failed):
         return
     top = max(peak[k] for k in keep)
     step = top * max(0.35, 2.2 / max(len(keep), 1))
-    fs = max(4.5, min(7.0, 80.0 / len(keep)))
+    # label size from the room each row has (points): rows closer than the text height
+    # alternate between two columns, so no two labels overlap
+    fig = ax.figure
+    row_pt = ax.get_position().height * fig.get_figheight() * 72 / (len(keep) + 0.7)
+    fs = float(np.clip(row_pt / 1.15, 4.5, 7.0))
+    two_cols = row_pt < 1.2 * fs
+    if two_cols:
+        fs = float(np.clip(2 * row_pt / 1.15, 4.5, 7.0))
+    label_tf = ax.get_yaxis_transform()          # x in axes fraction, y in data
     for rank, k in enumerate(keep):
         off = -rank * step
         colour = metabolite_colour(names[k])
         ax.plot(x, comp[k] + off, color=colour, lw=0.8)
-        ax.text(0.195, off, " " + names[k], color=style.label_colour(names[k]), fontsize=fs,
-                va="center", ha="left",
-                fontweight="bold", clip_on=False)
+        ax.text(1.005 + (0.07 if two_cols and rank % 2 else 0.0), off, names[k],
+                color=style.label_colour(names[k]), fontsize=fs, va="center", ha="left",
+                fontweight="bold", clip_on=False, transform=label_tf)
     upper = max(np.nanmax(comp[k]) - rank * step for rank, k in enumerate(keep))
     ax.set_ylim(-(len(keep) - 1) * step - 0.4 * step, upper + 0.3 * step)
     if dropped:
-        ax.text(1.0, 1.01, _shorten("not drawn (< 2 % of the largest): " + ", ".join(dropped), 90),
+        ax.text(1.0, 1.01, _fit_note("not drawn (< 2 % of the largest): ", dropped, ax, 5.5),
                 transform=ax.transAxes, fontsize=5.5, color="#555555", va="bottom", ha="right")
-    ax.set_ylabel("Signal, real part (a.u., offset)")
+    ax.set_ylabel("Real part (a.u., offset)")     # fits the panel height: not clipped
     ax.tick_params(direction="out", length=2.5)
 
 
@@ -556,8 +597,8 @@ def _qc_lines(ds, i, qc_row, pre, water_refs, inputs):
     def q(col, var):
         """qc.tsv's cell when the table is given, else the value formatted as qc.tsv does."""
         if qc_row is not None and col in qc_row.index and str(qc_row[col]) != "":
-            return str(qc_row[col])
-        return format_value(_get(ds, var, i)) or "n/a"
+            return _sig3(qc_row[col])
+        return _sig3(_get(ds, var, i)) or "n/a"
 
     lines = [
         ("SNR", q("snr", "snr") + "  (NAA peak height / noise SD)"),
@@ -575,7 +616,10 @@ def _qc_lines(ds, i, qc_row, pre, water_refs, inputs):
 def _model_lines(ds, i, inputs, water_refs):
     opts = _json_attr(ds, "model_options", {})
     if isinstance(opts, dict):
-        opt_text = ", ".join(f"{k}={v}" for k, v in opts.items() if k != "ppm_range")
+        from ..fitting.model import FitOptions
+        defaults = {k: str(v) for k, v in FitOptions().__dict__.items()}
+        changed = {k: v for k, v in opts.items() if k != "ppm_range" and defaults.get(k) != str(v)}
+        opt_text = ", ".join(f"{k}={v}" for k, v in changed.items())
     else:
         opt_text = str(opts)
     params = []
@@ -591,7 +635,7 @@ def _model_lines(ds, i, inputs, water_refs):
     a = ds.attrs
     acq = []
     if "spectrometer_frequency_mhz" in a:
-        acq.append(f"{_num(a['spectrometer_frequency_mhz']):.3f} MHz")
+        acq.append(f"{_num(a['spectrometer_frequency_mhz']):g} MHz")      # header values as given
     for key, label in (("te_ms", "TE"), ("tr_ms", "TR")):
         if key in a and math.isfinite(_num(a[key])):
             acq.append(f"{label} {_num(a[key]):g} ms")
@@ -600,12 +644,12 @@ def _model_lines(ds, i, inputs, water_refs):
     n = ds.sizes["spectrum"]
     name = str(ds["spectrum"].values[i])
     water = water_refs[i] if len(water_refs) == n else "n/a"
-    out = [("Input", _input_for(name, i, inputs, n)),
-           ("Water ref.", water or "none"),
+    out = [("Input", _shorten(_input_for(name, i, inputs, n), 120)),     # 3 lines, middle elided
+           ("Water ref.", _shorten(water or "none", 120)),
            ("Acquisition", ", ".join(acq) or "n/a"),
            ("Basis", style.basis_label(a.get("basis_source", "n/a"))),
            ("Model", f"fit {_num(a.get('ppm_min', np.nan)):g}-{_num(a.get('ppm_max', np.nan)):g} ppm; "
-                     + (opt_text or "default options")),
+                     + (f"options changed: {opt_text}" if opt_text else "default options")),
            ("Fitted", "; ".join(params) or "n/a")]
     warned = _json_attr(ds, "basis_warnings", []) or []
     if warned:
@@ -614,10 +658,13 @@ def _model_lines(ds, i, inputs, water_refs):
 
 
 def _draw_keyvals(fig, x, y, items, *, width_chars=42, fs=6.3, line_h=0.0098, key_w=0.11,
-                  y_min=0.03, max_lines=3):
-    """Key/value lines from ``y`` down; stops (with "...") above ``y_min``. Returns new y."""
+                  y_min=0.03, max_lines=3, split_lines=False):
+    """Key/value lines from ``y`` down; stops (with "...") above ``y_min``. Returns new y.
+    ``split_lines``: a value's newlines start new lines (each wrapped on its own)."""
     for n_done, (key, value) in enumerate(items):
-        wrapped = textwrap.wrap(str(value), width_chars, break_long_words=True) or [""]
+        parts = str(value).split("\n") if split_lines else [str(value)]
+        wrapped = [w for part in parts for w in (textwrap.wrap(part, width_chars, break_long_words=True)
+                                                  or [""])] or [""]
         if len(wrapped) > max_lines:
             wrapped = wrapped[:max_lines]
             wrapped[-1] = wrapped[-1][: width_chars - 3] + "..."
@@ -731,7 +778,7 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
     ax = fig.add_axes([0.09, r_fit[0], 0.82, r_fit[1]])
     _spectrum_panel(ax, ppm, i, ds, failed, reason)
     water_drawn = "water_data" in ds
-    axc = fig.add_axes([0.09, r_comp[0], 0.6 if water_drawn else 0.82, r_comp[1]])
+    axc = fig.add_axes([0.09, r_comp[0], 0.57 if water_drawn else 0.8, r_comp[1]])
     _components_panel(axc, ppm, i, ds, failed)
     if r_pre is not None:
         _preproc_panels(fig, [0.09, r_pre[0], 0.82, r_pre[1]], pre, ppm)
@@ -751,7 +798,11 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
     for k, ln in enumerate(status_lines):
         fig.text(x + 0.11, y - k * 0.0098, ln, fontsize=6.3, va="top",
                  color=style.STATUS_COLOURS["failed" if failed else kind], fontweight="bold")
-    y -= 0.0098 * len(status_lines) + 0.008
+    y -= 0.0098 * len(status_lines) + 0.002
+    reasons = str(_get(ds, "reasons", i, "") or "")
+    if reasons and reasons != "nan" and not failed:
+        y = _draw_keyvals(fig, x, y, [("Why", reasons.replace("; ", "\n"))], max_lines=8, split_lines=True)
+    y -= 0.006
     fig.text(x, y, "Inputs and model", fontsize=8, fontweight="bold", va="top")
     y -= 0.016
     y = _draw_keyvals(fig, x, y, _model_lines(ds, i, inputs, water_refs))
