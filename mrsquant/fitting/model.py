@@ -279,10 +279,16 @@ def noise_sd(spectra_full: np.ndarray, ppm: np.ndarray) -> np.ndarray:
     """Noise SD per real component from the signal-free ends of the spectrum.
 
     Uses points below -1 ppm and above 9.5 ppm (1H), detrended by a straight
-    line per region, robust (MAD) estimate. See docs/conventions.md.
+    line per region, robust (MAD) estimate. See docs/conventions.md. The outer 1 %
+    of the band (at least 2 points each side) is left out: the receiver's filter
+    edge, where real files carry glitches (the suspect Siemens RDA: first and last
+    points tens of noise SDs off).
     """
     out = []
-    for sel in ((ppm < -1.0), (ppm > 9.5)):
+    edge = max(2, ppm.size // 100)
+    inner = np.zeros(ppm.size, bool)
+    inner[edge:ppm.size - edge] = True
+    for sel in ((ppm < -1.0) & inner, (ppm > 9.5) & inner):
         if sel.sum() < 16:
             continue
         seg = spectra_full[:, sel]
@@ -293,6 +299,17 @@ def noise_sd(spectra_full: np.ndarray, ppm: np.ndarray) -> np.ndarray:
             resid = part - np.polynomial.polynomial.polyval(x, coef)
             vals.append(1.4826 * np.median(np.abs(resid - np.median(resid, axis=1, keepdims=True)), axis=1))
         out.append(np.mean(vals, axis=0))
+    if not out:
+        # a narrow bandwidth (e.g. 1200 Hz at 3T: -0.2..9.6 ppm): the nearest signal-free ends,
+        # below 0 and above 8 ppm together, by the robust SD of first differences (insensitive to
+        # a slow baseline and to a few small peaks); the outer 10 % of points hold MM/lipid signal
+        diffs = [np.diff(spectra_full[:, sel], axis=1) for sel in ((ppm < 0.0) & inner, (ppm > 8.0) & inner)
+                 if sel.sum() >= 4]
+        d = np.concatenate(diffs, axis=1) if diffs else np.zeros((spectra_full.shape[0], 0))
+        if d.shape[1] >= 24:
+            vals = [1.4826 * np.median(np.abs(x - np.median(x, axis=1, keepdims=True)), axis=1) / np.sqrt(2)
+                    for x in (d.real, d.imag)]
+            return np.mean(vals, axis=0)
     if not out:  # no signal-free region: fall back to the outer 10 % of points
         k = max(8, ppm.size // 10)
         seg = np.concatenate([spectra_full[:, :k], spectra_full[:, -k:]], axis=1)

@@ -251,6 +251,18 @@ def write_maps(maps: dict[str, np.ndarray], affine, outdir) -> list[Path]:
     return paths
 
 
+def remove_water_residue_grid(spectra: Spectra) -> Spectra:
+    """Residual water removal (HLSVD, batched over voxels) when the grid's median residue is
+    above ``WATER_RESIDUE_LIMIT`` x its tallest metabolite peak, as for single spectra in
+    ``mrsquant fit`` (docs/fitting.md); a grid without residue is returned as it is."""
+    from ..preproc.water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
+
+    ratio = water_residue_ratio(spectra)
+    if not np.any(np.isfinite(ratio)) or float(np.nanmedian(ratio)) <= WATER_RESIDUE_LIMIT:
+        return spectra
+    return remove_water(spectra)[0]
+
+
 def fit_maps(inputs, basis, *, outdir, mask=None, min_snr: float = DEFAULT_MIN_SNR, water=None,
              quant_config=None, scheduler=None, client=None, progress=True, chunk_size=None,
              **model_options) -> dict:
@@ -266,6 +278,7 @@ def fit_maps(inputs, basis, *, outdir, mask=None, min_snr: float = DEFAULT_MIN_S
         basis = load_basis(basis)
     if isinstance(water, (str, os.PathLike)):
         water = load(water)
+    spectra = remove_water_residue_grid(spectra)
     model = FitModel(basis, **model_options)
     fit = fit_mrsi(model, spectra, mask=mask, min_snr=min_snr, water=water, quant_config=quant_config,
                    client=client, scheduler=scheduler, progress=progress, chunk_size=chunk_size)
