@@ -69,6 +69,20 @@ def _remove_water_residue(spectra: Spectra) -> tuple[Spectra, list]:
                                  f"{int(np.sum(info['n_removed']))} components in 4.2-5.2 ppm removed"}]
 
 
+def _reference_if_off(spectra: Spectra) -> tuple[Spectra, list]:
+    """A single spectrum whose NAA/Cr/Cho pattern sits more than 0.05 ppm off (e.g. a
+    room-temperature phantom referenced to water: 0.17 ppm) is moved onto it, as the
+    pipeline does for multi-transient data; without a pattern it is left as read."""
+    from ..preproc.phase import find_reference_offset, reference_ppm
+
+    check = find_reference_offset(spectra)
+    if not check["found"] or check["ok"]:
+        return spectra, []
+    moved, _ = reference_ppm(spectra, offset_ppm=check["offset_ppm"])
+    return moved, [{"Method": "Frequency shift",
+                    "Details": f"ppm referencing to NAA/Cr/Cho: moved by {-check['offset_ppm']:+.3f} ppm"}]
+
+
 def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
     """Reduce a multi-transient/coil acquisition to one spectrum (preprocessing pipeline).
 
@@ -81,6 +95,8 @@ def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
     extra = [d for d in spectra.dims if d not in ("x", "y", "z")]
     if not extra:
         spectra, steps = _remove_water_residue(spectra)
+        spectra, moved = _reference_if_off(spectra)
+        steps = steps + moved
         if water is not None and water.dims:     # raw reference for combined data
             from ..preproc.coils import combine_reference
             water = combine_reference(water)[0]
