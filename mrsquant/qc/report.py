@@ -816,6 +816,12 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
 # ---------------------------------------------------------------------------
 # the whole report
 # ---------------------------------------------------------------------------
+def _mode_from_umask(path) -> None:
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
 def _new_page(landscape=False):
     from matplotlib.figure import Figure
 
@@ -896,6 +902,7 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
                 fig = _new_page()
                 mrsinmrs.draw_page(fig, checklist)
                 pdf.savefig(fig)
+        _mode_from_umask(tmp)             # mkstemp makes 0600
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -903,6 +910,7 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
     if mrsinmrs_path is not False:
         md = Path(mrsinmrs_path) if mrsinmrs_path else path.with_name("mrsinmrs.md")
         mrsinmrs.write_markdown(checklist, md)
+        _mode_from_umask(md)
     return path
 
 

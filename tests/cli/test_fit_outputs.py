@@ -157,3 +157,15 @@ def test_closed_pipe_is_quiet(case):
                           stderr=subprocess.PIPE, text=True, timeout=120)
     os.close(w)
     assert proc.stderr == "" and proc.returncode == 141
+
+
+def test_report_command_modes_follow_the_umask(case, tmp_path):
+    out = tmp_path / "out"
+    assert _fit(case, out) == 0
+    old = os.umask(0o022)
+    try:
+        assert main(["report", str(out)]) == 0
+    finally:
+        os.umask(old)
+    for name in ("report.pdf", "mrsinmrs.md"):
+        assert (out / name).stat().st_mode & 0o777 == 0o644, name
