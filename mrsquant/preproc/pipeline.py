@@ -66,10 +66,15 @@ def _collapse(ref: Spectra) -> Spectra:
     return ref.replace(data=ref.data.reshape(-1, ref.n_points).mean(axis=0), dims=())
 
 
-def _match_points(ref: Spectra, n: int, what: str) -> Spectra:
-    if ref.n_points < n:
-        raise InputError(f"{what} has {ref.n_points} points, the data {n}")
-    return ref.with_data(ref.data[..., :n]) if ref.n_points > n else ref
+def _match_points(ref: Spectra, data: Spectra, what: str) -> Spectra:
+    """A reference must be sampled as the data (same dwell time and number of points):
+    anything else is refused, never silently truncated."""
+    if not np.isclose(ref.dwelltime_s, data.dwelltime_s, rtol=1e-4):
+        raise InputError(f"{what} dwell time {ref.dwelltime_s * 1e6:.4g} us differs from the data's "
+                         f"{data.dwelltime_s * 1e6:.4g} us")
+    if ref.n_points != data.n_points:
+        raise InputError(f"{what} has {ref.n_points} points, the data {data.n_points}")
+    return ref
 
 
 def _transient_table(dims, shape, shifts, phases, rejected, weights, z):
@@ -103,9 +108,9 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
     if other:
         raise InputError(f"preprocess does not know what to do with dims {other} (knows coil, dyn, edit)")
     if water is not None:
-        water = _match_points(water, s.n_points, "water reference")
+        water = _match_points(water, s, "water reference")
     if ecc is not None:
-        ecc = _match_points(ecc, s.n_points, "ECC reference")
+        ecc = _match_points(ecc, s, "ECC reference")
 
     # 1. coil combination; references combined with the data's weights
     if "coil" in s.dims:

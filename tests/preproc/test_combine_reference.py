@@ -30,3 +30,19 @@ def test_reference_on_its_own_matches_the_pipelines_water():
     # what a plain mean over coils gives instead: the coil phases cancel
     plain = abs(water.data.mean(axis=(0, 1))[0])
     assert plain < 0.8 * a_alone / len(sens)
+
+
+def test_reference_on_another_grid_is_refused():
+    import pytest
+
+    from mrsquant.errors import InputError
+
+    rng = np.random.default_rng(0)
+    sens = np.ones(2, complex)
+    metab = _coil_data(1.0, sens, 4, rng)
+    longer = _coil_data(500.0, sens, 2, rng, n=2048)
+    slower = _coil_data(500.0, sens, 2, rng, dwell=5e-4)
+    with pytest.raises(InputError, match="water reference has 2048 points, the data 1024"):
+        preprocess(metab, water=longer)
+    with pytest.raises(InputError, match="water reference dwell time 500 us differs"):
+        preprocess(metab, water=slower)
