@@ -273,7 +273,10 @@ def summary_line(out: dict, *, limit: int = 3) -> str:
 
 
 def _check_ratio_reference(basis) -> None:
-    """Ratios to tCr are part of every output: a basis without Cr and PCr is refused."""
+    """Ratios to tCr are part of every output: a basis without Cr and PCr is refused
+    (except an edited DIFF basis, which has no creatine signal to fit)."""
+    if "mega" in str(getattr(basis, "sequence", "")).lower():
+        return
     if not {"Cr", "PCr"} & set(basis.names):
         raise InputError("basis has neither Cr nor PCr, so no ratio to tCr can be formed "
                          f"(basis: {', '.join(basis.names)}); use a basis with Cr/PCr")
