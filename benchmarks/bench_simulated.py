@@ -132,7 +132,8 @@ def main(argv=None):
     seed = args.seed if args.seed is not None else int(time.time()) % 100000
     basis = load_basis(DATA / "fitting_challenge_2016" / "basisset_text_noTMS")
     t0 = time.perf_counter()
-    runs = {"default (no priors)": {}, "`priors=\"literature\"` (opt-in)": {"priors": "literature"}}
+    runs = {"default (no priors)": {}, "`nonnegative=False` (`--allow-negative`)": {"nonnegative": False},
+            "`priors=\"literature\"` (opt-in)": {"priors": "literature"}}
     acc = {k: accuracy(basis, args.n, seed, **o) for k, o in runs.items()}
     hon = {k: crlb_honesty(basis, args.n, seed + 1, **o) for k, o in runs.items()}
     elapsed = time.perf_counter() - t0
