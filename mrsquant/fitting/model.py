@@ -146,7 +146,12 @@ class FitModel:
             t = axes.time_axis(n_points, dwelltime_s)
             b = b.replace(fids=b.fids * np.exp(-2j * np.pi * shift_hz * t))
         ppm = axes.ppm_axis(n_points, dwelltime_s, f0_mhz, centre_ppm)
-        win = np.nonzero(axes.ppm_window(ppm, opt.ppm_range))[0]
+        # the outer 2 % of the band are the receiver filter's edge (roll-off, aliasing): never
+        # fitted; matters where the band ends inside the fit range (7T, 2000 Hz: 1.3-8.0 ppm)
+        inside = np.zeros(n_points, bool)
+        edge = max(2, n_points // 50)
+        inside[edge:n_points - edge] = True
+        win = np.nonzero(axes.ppm_window(ppm, opt.ppm_range) & inside)[0]
         if win.size < 20:
             raise BasisMismatchError(f"fit range {opt.ppm_range} ppm holds only {win.size} points")
         fft_idx = (win - n_points // 2) % n_points
