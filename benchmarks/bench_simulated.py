@@ -14,7 +14,6 @@ import argparse
 import os
 import platform
 import sys
-from datetime import date
 from pathlib import Path
 
 import numpy as np

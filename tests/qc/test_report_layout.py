@@ -2,7 +2,6 @@
 numbers to 3 significant figures, the status's reasons on the page."""
 import re
 
-import numpy as np
 import pytest
 
 
