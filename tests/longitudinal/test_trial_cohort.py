@@ -2,7 +2,6 @@
 tNAA/tCr (+5 %, correlated with the HAMD-17 change), analysed with the defaults."""
 from __future__ import annotations
 
-import numpy as np
 
 from mrsquant.longitudinal import DEFAULT_MEASURES, make_cohort, run_longitudinal
 
