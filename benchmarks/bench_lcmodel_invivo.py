@@ -20,7 +20,7 @@ import mrsquant as mq
 from mrsquant.basis.io import load_basis
 from mrsquant.basis.simulate import simulate_basis
 from mrsquant.fitting import FitModel
-from mrsquant.fitting.pipeline import _remove_water_residue
+from mrsquant.app.pipeline import _remove_water_residue
 
 from _docs import write_section
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mrsquant.longitudinal import make_cohort, run_longitudinal
+from mrsquant.longitudinal import make_cohort
+from mrsquant.app.longitudinal import run_longitudinal
 from mrsquant.longitudinal import stats as st
 from mrsquant.longitudinal.synthetic import simulate_changes
 

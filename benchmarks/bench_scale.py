@@ -120,7 +120,7 @@ def _grid_files(size: int) -> tuple[Path, Path]:
 
 
 def run_grid(size: int, scheduler: str | None = None) -> dict:
-    from mrsquant.fitting.mrsi import fit_maps
+    from mrsquant.app.mrsi import fit_maps
 
     s, w = _grid_files(size)
     with tempfile.TemporaryDirectory() as out:
@@ -147,7 +147,7 @@ def _cluster(workers: int, trim: bool):
 
 
 def run_dask(n: int, workers: int, grid: int) -> dict:
-    from mrsquant.fitting.distributed import fit_distributed
+    from mrsquant.app.distributed import fit_distributed
 
     model = _model()
     spectra = _challenge(n)
@@ -255,7 +255,7 @@ def machine() -> str:
 def _chunks() -> tuple[int, int]:
     """(in-process chunk, dask chunk) with default options."""
     from mrsquant.fitting import FitOptions
-    from mrsquant.fitting.distributed import DEFAULT_CHUNK_SIZE
+    from mrsquant.app.distributed import DEFAULT_CHUNK_SIZE
     c = FitOptions().chunk_size
     return c, min(c, DEFAULT_CHUNK_SIZE)
 

@@ -25,7 +25,8 @@ _LAZY = {
     "Basis": ".basis", "simulate_basis": ".basis",
     "load_basis": ".basis.io", "save_basis": ".basis.io",
     "FitModel": ".fitting", "FitResult": ".fitting", "open_fit": ".fitting",
-    "fit_files": ".fitting.pipeline",
+    "fit_files": ".app.pipeline", "fit_mrsi": ".app.mrsi", "fit_maps": ".app.mrsi",
+    "run_longitudinal": ".app.longitudinal",
     "load_quant_config": ".quant", "fit_water": ".quant", "water_scaled": ".quant",
 }
 

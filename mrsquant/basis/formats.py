@@ -1,4 +1,6 @@
-"""Basis formats besides the challenge text folder and LCModel (``io/lcmodel.py``).
+"""Basis formats besides LCModel (``basis/lcmodel.py``).
+
+- **text folder** (ISMRM fitting challenge): one 2-column text FID per metabolite.
 
 - **mrsquant basis folder**: ``basis.json`` manifest plus one NIfTI-MRS file per
   metabolite (``<name>.nii.gz``, complex64). See docs/basis.md.
@@ -26,7 +28,6 @@ import numpy as np
 from .. import axes
 from ..errors import InputError
 from .basis import Basis
-from .io import BASIS_LOADERS, register_basis_loader, register_basis_writer
 
 MANIFEST = "basis.json"
 FORMAT_VERSION = 1
@@ -82,7 +83,7 @@ def _apply_conj(fids, conjugate, dwell, f0, centre):
 
 # -- mrsquant folder -------------------------------------------------------------------------
 
-def _is_mrsquant_folder(path: Path) -> bool:
+def is_mrsquant_folder(path: Path) -> bool:
     return path.is_dir() and (path / MANIFEST).is_file()
 
 
@@ -137,7 +138,7 @@ def load_mrsquant_folder(path: Path, **_) -> Basis:
 
 # -- FSL-MRS JSON folder ---------------------------------------------------------------------
 
-def _is_fsl_folder(path: Path) -> bool:
+def is_fsl_folder(path: Path) -> bool:
     if not path.is_dir() or (path / MANIFEST).exists():
         return False
     for f in sorted(path.glob("*.json"))[:1]:
@@ -214,7 +215,7 @@ def _is_jmrui_file(path: Path) -> bool:
         return False
 
 
-def _is_jmrui(path: Path) -> bool:
+def is_jmrui(path: Path) -> bool:
     if path.is_file():
         return _is_jmrui_file(path)
     return path.is_dir() and any(_is_jmrui_file(f) for f in sorted(path.glob("*.txt"))[:3])
@@ -294,18 +295,45 @@ def write_jmrui(basis: Basis, path) -> None:
     os.replace(tmp, path)
 
 
-# -- registration -------------------------------------------------------------------------------
+# -- text folder (ISMRM fitting challenge: one 2-column file per metabolite) --
 
-def _wants_folder(path: Path) -> bool:
+def is_text_folder(path: Path) -> bool:
+    return path.is_dir() and any(path.glob("*.txt")) and not any(path.glob("*.json"))
+
+
+def load_text_folder(path: Path, *, spectrometer_frequency_mhz: float = 123.2,
+                     dwelltime_s: float = 1 / 4000.0, te_ms: float | None = 30.0,
+                     sequence: str = "press", **_) -> Basis:
+    """A folder of 2-column text FIDs, one file per metabolite (challenge layout).
+
+    Text carries no header; the defaults are the challenge's acquisition
+    (123.2 MHz, 4000 Hz, PRESS TE 30 ms) and can be overridden.
+    """
+    files = sorted(p for p in path.glob("*.txt") if p.stem.lower() not in ("readme", "licence", "license"))
+    fids, names = [], []
+    for f in files:
+        arr = np.loadtxt(f, ndmin=2)
+        if arr.shape[1] < 2:
+            raise InputError(f"{f}: expected 2 columns (real, imaginary)")
+        fids.append(arr[:, 0] + 1j * arr[:, 1])
+        names.append(f.stem)
+    lengths = {len(x) for x in fids}
+    if len(lengths) != 1:
+        raise InputError(f"{path}: basis files have different lengths {sorted(lengths)}")
+    return Basis(fids=np.array(fids), names=tuple(names), dwelltime_s=dwelltime_s,
+                 spectrometer_frequency_mhz=spectrometer_frequency_mhz, te_ms=te_ms,
+                 sequence=sequence, provenance={"source": str(path), "format": "text folder"})
+
+
+
+def wants_folder(path: Path) -> bool:
+    """An output name without a file suffix asks for an mrsquant basis folder."""
     return path.suffix.lower() not in (".basis", ".txt", ".json", ".raw")
 
 
-# jMRUI folders hold .txt files: they must be tried before the challenge text-folder loader.
-BASIS_LOADERS.insert(0, ("jMRUI text", _is_jmrui, load_jmrui))
-register_basis_loader("mrsquant basis folder", _is_mrsquant_folder, load_mrsquant_folder)
-register_basis_loader("FSL-MRS JSON folder", _is_fsl_folder, load_fsl_folder)
-register_basis_writer(_wants_folder, write_mrsquant_folder)
-register_basis_writer(lambda p: p.suffix.lower() == ".txt", write_jmrui)
+def wants_jmrui(path: Path) -> bool:
+    return path.suffix.lower() == ".txt"
+
 
 #: explicit writers by format name (``mrsquant basis convert --format``)
 WRITERS = {"mrsquant": write_mrsquant_folder, "fsl": write_fsl_folder, "jmrui": write_jmrui}

@@ -1,27 +1,35 @@
-"""Basis import/export: ``load_basis(path)`` walks one ordered registry.
+"""Basis import/export: ``load_basis(path)`` and ``save_basis(basis, path)``.
 
-Each loader is ``(name, can_load(path) -> bool, load(path, **kw) -> Basis)``.
-Writers are chosen by the output name in ``save_basis``.
+The formats are declared here in one static table. ``load_basis`` asks each loader in
+``BASIS_LOADERS`` in turn and uses the first that claims the path (order matters: jMRUI
+folders hold .txt files and must come before the challenge text folder); ``save_basis``
+picks the writer by the output name. Adding a format is one module in this package plus one
+line in each table. Formats of spectra (not bases) are in :mod:`mrsquant.io.registry`.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import InputError
+from . import formats, lcmodel
 from .basis import Basis
 
-BASIS_LOADERS: list = []
-BASIS_WRITERS: list = []  # (predicate(path) -> bool, function(basis, path))
+#: (name, can_load(path) -> bool, load(path, **kw) -> Basis), tried in this order
+BASIS_LOADERS: tuple = (
+    ("jMRUI text", formats.is_jmrui, formats.load_jmrui),
+    ("text folder", formats.is_text_folder, formats.load_text_folder),
+    ("LCModel .BASIS", lcmodel.is_basis_file, lcmodel.read_lcmodel_basis),
+    ("LCModel .RAW folder", lcmodel.is_raw_basis_folder, lcmodel.read_raw_basis_folder),
+    ("mrsquant basis folder", formats.is_mrsquant_folder, formats.load_mrsquant_folder),
+    ("FSL-MRS JSON folder", formats.is_fsl_folder, formats.load_fsl_folder),
+)
 
-
-def register_basis_loader(name: str, can_load, load):
-    BASIS_LOADERS.append((name, can_load, load))
-
-
-def register_basis_writer(predicate, write):
-    BASIS_WRITERS.append((predicate, write))
+#: (wants(path) -> bool, write(basis, path)), first match wins
+BASIS_WRITERS: tuple = (
+    (lcmodel.wants_basis_file, lcmodel.write_lcmodel_basis),
+    (formats.wants_folder, formats.write_mrsquant_folder),
+    (formats.wants_jmrui, formats.write_jmrui),
+)
 
 
 def load_basis(path, **kwargs) -> Basis:
@@ -42,43 +50,10 @@ def load_basis(path, **kwargs) -> Basis:
 
 
 def save_basis(basis: Basis, path) -> Path:
+    """Write ``basis`` in the format the output name asks for (``.BASIS``, ``.txt`` jMRUI, else a folder)."""
     path = Path(path)
-    for predicate, write in BASIS_WRITERS:
-        if predicate(path):
+    for wants, write in BASIS_WRITERS:
+        if wants(path):
             write(basis, path)
             return path
     raise InputError(f"{path}: cannot tell the basis output format from the name")
-
-
-# -- text folder (ISMRM fitting challenge: one 2-column file per metabolite) --
-
-def _is_text_folder(path: Path) -> bool:
-    return path.is_dir() and any(path.glob("*.txt")) and not any(path.glob("*.json"))
-
-
-def load_text_folder(path: Path, *, spectrometer_frequency_mhz: float = 123.2,
-                     dwelltime_s: float = 1 / 4000.0, te_ms: float | None = 30.0,
-                     sequence: str = "press", **_) -> Basis:
-    """A folder of 2-column text FIDs, one file per metabolite (challenge layout).
-
-    Text carries no header; the defaults are the challenge's acquisition
-    (123.2 MHz, 4000 Hz, PRESS TE 30 ms) and can be overridden.
-    """
-    files = sorted(p for p in path.glob("*.txt") if p.stem.lower() not in ("readme", "licence", "license"))
-    fids, names = [], []
-    for f in files:
-        arr = np.loadtxt(f, ndmin=2)
-        if arr.shape[1] < 2:
-            raise InputError(f"{f}: expected 2 columns (real, imaginary)")
-        fids.append(arr[:, 0] + 1j * arr[:, 1])
-        names.append(f.stem)
-    lengths = {len(x) for x in fids}
-    if len(lengths) != 1:
-        raise InputError(f"{path}: basis files have different lengths {sorted(lengths)}")
-    return Basis(fids=np.array(fids), names=tuple(names), dwelltime_s=dwelltime_s,
-                 spectrometer_frequency_mhz=spectrometer_frequency_mhz, te_ms=te_ms,
-                 sequence=sequence, provenance={"source": str(path), "format": "text folder"})
-
-
-register_basis_loader("text folder", _is_text_folder, load_text_folder)
-from ..io import lcmodel as _lcmodel  # noqa: E402,F401  registers LCModel .BASIS and .RAW-folder formats

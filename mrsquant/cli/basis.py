@@ -92,7 +92,7 @@ def _write(basis, out: Path, fmt: str = "auto") -> Path:
     if fmt == "auto":
         return save_basis(basis, out)
     if fmt == "lcmodel":
-        from ..io.lcmodel import write_lcmodel_basis
+        from ..basis.lcmodel import write_lcmodel_basis
         write_lcmodel_basis(basis, out)
         return out
     WRITERS[fmt](basis, out)

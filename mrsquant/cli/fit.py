@@ -102,7 +102,7 @@ def _basis_like(path, sequence):
 
 def run(args) -> int:
     from ..basis.io import load_basis
-    from ..fitting.pipeline import fit_files
+    from ..app.pipeline import fit_files
 
     basis = args.basis
     if basis is None:
@@ -117,7 +117,7 @@ def run(args) -> int:
                     priors=None if args.no_priors or args.priors == "none" else args.priors, ratios=args.ratios,
                     **_shift_options(args.metabolite_shifts), **_jobs_option(args.jobs),
                     **({"nonnegative": False} if args.allow_negative else {}))
-    from ..fitting.pipeline import summary_line
+    from ..app.pipeline import summary_line
     print(f"{summary_line(out)} -> {out['outdir']}/concentrations.tsv, "
           f"qc.tsv, fit.nc" + (", ratios.tsv" if args.ratios else "") + (", report.pdf" if args.report else ""))
     return 0

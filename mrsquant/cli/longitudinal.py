@@ -88,7 +88,8 @@ def _parse_cv(items) -> dict:
 
 
 def run(args) -> int:
-    from ..longitudinal import QCRules, run_longitudinal
+    from ..longitudinal import QCRules
+    from ..app.longitudinal import run_longitudinal
     from ..longitudinal.analysis import parse_remission
 
     if args.n_boot < 100:

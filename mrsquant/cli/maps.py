@@ -29,7 +29,7 @@ def add_subparser(sub):
 
 
 def run(args) -> int:
-    from ..fitting.mrsi import fit_maps
+    from ..app.mrsi import fit_maps
 
     options = dict(ppm_range=tuple(args.ppm_range), baseline=args.baseline, lineshape=args.lineshape)
     if args.chunk_size:

@@ -584,7 +584,7 @@ def _average_lineshapes(design, y, theta, ev, cov, lam, noise_var, kappa, option
 
 def _reference_fwhm(design, h, basis_names) -> np.ndarray:
     """FWHM (Hz) of the fitted reference singlet (NAA, else Cr...) as it appears in the data."""
-    from ..qc.metrics import reference_singlet, singlet_fwhm_hz
+    from .quality import reference_singlet, singlet_fwhm_hz
 
     ref = reference_singlet(basis_names)
     if ref is None:

@@ -195,7 +195,7 @@ class FitResult:
 
     @cached_property
     def qc(self) -> dict:
-        from ..qc.metrics import fit_quality
+        from .quality import fit_quality
         return fit_quality(self)
 
     # -- export --------------------------------------------------------------

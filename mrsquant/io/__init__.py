@@ -13,8 +13,7 @@ from pathlib import Path
 
 from ..errors import InputError, MRSQuantError
 from ..spectra import Spectra
-from . import nifti, text, lcmodel, vendor, twix  # noqa: F401  (order = registry order)
-from .registry import READERS, WRITERS, register_reader, register_writer  # noqa: F401
+from .registry import READERS, WRITERS
 
 __all__ = ["load", "save", "READERS", "WRITERS", "detect_format"]
 

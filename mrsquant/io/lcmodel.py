@@ -1,5 +1,6 @@
-"""LCModel files: ``.RAW``/``.H2O`` (read, write), ``.BASIS`` (read, write),
-``.table`` and ``.coord`` outputs (read, for comparisons).
+"""LCModel files: ``.RAW``/``.H2O`` (read, write), ``.table`` and ``.coord`` outputs
+(read, for comparisons), and the namelist parsing shared with the ``.BASIS``
+reader/writer in :mod:`mrsquant.basis.lcmodel`.
 
 Formats follow LCModel's manual (``lcmodel_test/.../manual.pdf``, sections
 5.2, 8.6.7 and 12): Fortran namelists (``$NAME ... $END``) followed by
@@ -26,8 +27,6 @@ Conventions (evidence in docs/file_formats.md):
 """
 from __future__ import annotations
 
-import math
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,6 @@ import numpy as np
 
 from ..errors import InputError, MetadataError
 from ..spectra import Spectra
-from .registry import register_reader, register_writer
 
 #: Used when nothing in or next to a .RAW states the acquisition (challenge values).
 RAW_DEFAULTS = {"spectrometer_frequency_mhz": 123.2, "dwelltime_s": 1 / 4000.0}
@@ -141,7 +139,7 @@ def _numbers(text: str) -> np.ndarray:
     return np.array([float(x.replace("D", "E").replace("d", "e")) for x in _NUMBER.findall(text)])
 
 
-def _complex_pairs(text: str, path, what: str) -> np.ndarray:
+def complex_pairs(text: str, path, what: str) -> np.ndarray:
     vals = _numbers(text)
     if vals.size == 0:
         raise InputError(f"{path}: no {what} values after the header")
@@ -150,7 +148,7 @@ def _complex_pairs(text: str, path, what: str) -> np.ndarray:
     return vals[0::2] + 1j * vals[1::2]
 
 
-def _check_fixed_width(text: str, fmt, path, what: str) -> None:
+def check_fixed_width(text: str, fmt, path, what: str) -> None:
     """Detect a cut inside the last number of a fixed-format (``FMTDAT``) data block.
 
     When every full line has ``n`` fields of width ``w`` (``'(nEw.d)'``), the last
@@ -167,7 +165,7 @@ def _check_fixed_width(text: str, fmt, path, what: str) -> None:
         raise InputError(f"{path}: last line of the {what} ends inside a number: truncated file")
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -178,12 +176,12 @@ def _read_text(path: Path) -> str:
     return raw.decode("latin-1")
 
 
-def _fortran_e(x: float, digits: int) -> str:
+def fortran_e(x: float, digits: int) -> str:
     """``x`` as a Fortran-readable E number with ``digits`` after the point."""
     return f"{x:.{digits}E}"
 
 
-def _ff(v) -> str:
+def namelist_value(v) -> str:
     """A namelist value."""
     if isinstance(v, bool):
         return "T" if v else "F"
@@ -199,7 +197,7 @@ def _ff(v) -> str:
 def read_control(path) -> dict:
     """The ``$LCMODL`` values of an LCModel control file (keys upper case)."""
     path = Path(path)
-    for g in parse_namelists(_read_text(path)):
+    for g in parse_namelists(read_text(path)):
         if g.name == "LCMODL":
             return g.values
     raise InputError(f"{path}: no $LCMODL namelist (not an LCModel control file)")
@@ -225,7 +223,7 @@ def _matching_control(raw_path: Path) -> dict | None:
 # -- .RAW / .H2O ----------------------------------------------------------------------
 
 def _raw_header(path: Path) -> tuple[dict, dict, str]:
-    text = _read_text(path)
+    text = read_text(path)
     groups = parse_namelists(text)
     nmid = [g for g in groups if g.name == "NMID"]
     if not nmid:
@@ -244,7 +242,7 @@ def _dwell_from(values: dict) -> float | None:
     return None
 
 
-def _f0_from(values: dict) -> float | None:
+def f0_from(values: dict) -> float | None:
     for key in ("HZPPPM", "HZPPM"):  # HZPPM: a misspelling found in real files
         if values.get(key):
             return float(values[key])
@@ -283,8 +281,8 @@ def read_lcmodel_raw(path, *, dwelltime_s: float | None = None,
     """
     path = Path(path)
     seqpar, nmid, data_text = _raw_header(path)
-    _check_fixed_width(data_text, nmid.get("FMTDAT"), path, "FID")
-    fid = _complex_pairs(data_text, path, "FID")
+    check_fixed_width(data_text, nmid.get("FMTDAT"), path, "FID")
+    fid = complex_pairs(data_text, path, "FID")
     if nmid.get("BRUKER") is True:  # LCModel conjugates such data (manual, Sec 5.3)
         fid = fid.conj()
     ctl = read_control(control) if control is not None else _matching_control(path)
@@ -316,7 +314,7 @@ def read_lcmodel_raw(path, *, dwelltime_s: float | None = None,
         return RAW_DEFAULTS[default_key]
 
     dwell = pick(dwelltime_s, _dwell_from, "dwelltime_s")
-    f0 = pick(spectrometer_frequency_mhz, _f0_from, "spectrometer_frequency_mhz")
+    f0 = pick(spectrometer_frequency_mhz, f0_from, "spectrometer_frequency_mhz")
     if te_ms is None:
         for _name, vals in sources:
             if vals.get("ECHOT") not in (None, "") and isinstance(vals.get("ECHOT"), (int, float)):
@@ -372,7 +370,7 @@ def water_partner(path) -> Spectra | None:
     seqpar, nmid, _ = _raw_header(wp)
     if _dwell_from({**nmid, **seqpar}) is None:
         kw["dwelltime_s"] = main.dwelltime_s
-    if _f0_from({**nmid, **seqpar}) is None:
+    if f0_from({**nmid, **seqpar}) is None:
         kw["spectrometer_frequency_mhz"] = main.spectrometer_frequency_mhz
     if seqpar.get("ECHOT") is None and main.te_ms is not None:
         kw["te_ms"] = main.te_ms
@@ -402,175 +400,22 @@ def write_lcmodel_raw(spectra: Spectra, path, *, digits: int = 17, sequence: str
     seq = sequence or str(spectra.meta.get("SequenceName", "")) or ""
     width = digits + 8
     lines = [" $SEQPAR",
-             f" ECHOT = {_ff(float(spectra.te_ms) if spectra.te_ms is not None else -1.0)}",
-             f" HZPPPM = {_ff(spectra.spectrometer_frequency_mhz)}",
-             f" SEQ = {_ff(seq)}",
-             f" dwellTime = {_ff(spectra.dwelltime_s)}",
+             f" ECHOT = {namelist_value(float(spectra.te_ms) if spectra.te_ms is not None else -1.0)}",
+             f" HZPPPM = {namelist_value(spectra.spectrometer_frequency_mhz)}",
+             f" SEQ = {namelist_value(seq)}",
+             f" dwellTime = {namelist_value(spectra.dwelltime_s)}",
              f" NumberOfPoints = {spectra.n_points}",
              " $END",
              " $NMID",
-             f" ID = {_ff(str(spectra.meta.get('LCModelID', Path(path).stem))[:20])}",
+             f" ID = {namelist_value(str(spectra.meta.get('LCModelID', Path(path).stem))[:20])}",
              f" FMTDAT = '(2E{width}.{digits})'",
-             f" VOLUME = {_ff(float(spectra.meta.get('LCModelVolume', 1.0)))}",
-             f" TRAMP = {_ff(float(spectra.meta.get('LCModelTramp', 1.0)))}",
+             f" VOLUME = {namelist_value(float(spectra.meta.get('LCModelVolume', 1.0)))}",
+             f" TRAMP = {namelist_value(float(spectra.meta.get('LCModelTramp', 1.0)))}",
              " $END"]
     flat = data.reshape(-1)
-    body = "\n".join(f"{_fortran_e(z.real, digits):>{width}}{_fortran_e(z.imag, digits):>{width}}"
+    body = "\n".join(f"{fortran_e(z.real, digits):>{width}}{fortran_e(z.imag, digits):>{width}}"
                      for z in flat)
     Path(path).write_text("\n".join(lines) + "\n" + body + "\n")
-
-
-# -- .BASIS ------------------------------------------------------------------------------
-
-def _basis_blocks(groups: list[Namelist], path) -> tuple[dict, dict, list[tuple[dict, dict, str]]]:
-    seqpar = next((g.values for g in groups if g.name == "SEQPAR"), {})
-    basis1 = next((g.values for g in groups if g.name == "BASIS1"), None)
-    if basis1 is None:
-        raise InputError(f"{path}: no $BASIS1 namelist (not an LCModel .BASIS file)")
-    blocks, nmused = [], {}
-    for g in groups:
-        if g.name == "NMUSED":
-            nmused = g.values
-        elif g.name == "BASIS":
-            blocks.append((g.values, nmused, g.after))
-            nmused = {}
-    if not blocks:
-        raise InputError(f"{path}: .BASIS file holds no $BASIS spectra")
-    return seqpar, basis1, blocks
-
-
-def read_lcmodel_basis(path, **_):
-    """Read an LCModel ``.BASIS`` file into a :class:`mrsquant.basis.Basis`.
-
-    ``Basis.scaling`` holds each spectrum's ``CONC`` (the concentration the
-    basis spectrum represents, LCModel manual Sec 8.6.3), provenance keeps
-    HZPPPM, ECHOT, SEQ, BADELT, NDATAB, FMTBAS and per-spectrum ISHIFT, TRAMP,
-    VOLUME.
-    """
-    from ..basis.basis import Basis
-
-    path = Path(path)
-    groups = parse_namelists(_read_text(path))
-    seqpar, basis1, blocks = _basis_blocks(groups, path)
-    f0 = _f0_from(seqpar) or _f0_from(basis1)
-    dwell = basis1.get("BADELT")
-    ndatab = basis1.get("NDATAB")
-    if not f0 or not dwell or not ndatab:
-        raise MetadataError(f"{path}: .BASIS header lacks HZPPPM, BADELT or NDATAB")
-    ndatab = int(ndatab)
-    spectra, names, concs, extra = [], [], [], []
-    for vals, _nmused, text in blocks:
-        name = str(vals.get("METABO", vals.get("ID", ""))).strip()
-        _check_fixed_width(text, basis1.get("FMTBAS"), path, f"basis spectrum {name!r}")
-        spec = _complex_pairs(text, path, f"basis spectrum {name!r}")
-        if spec.size != ndatab:
-            raise InputError(f"{path}: basis spectrum {name!r} has {spec.size} points, NDATAB={ndatab}: "
-                             f"truncated file")
-        ishift = int(vals.get("ISHIFT") or 0)
-        spectra.append(np.roll(spec, -ishift))
-        names.append(name)
-        conc = vals.get("CONC")
-        concs.append(float(conc) if isinstance(conc, (int, float)) and conc > 0 else 1.0)
-        extra.append({"ISHIFT": ishift, "TRAMP": vals.get("TRAMP"), "VOLUME": vals.get("VOLUME"),
-                      "ID": vals.get("ID")})
-    fids = np.fft.ifft(np.array(spectra), axis=1) * math.sqrt(ndatab)
-    half = ndatab // 2
-    tail = np.linalg.norm(fids[:, half:]) / max(np.linalg.norm(fids), 1e-300)
-    zero_filled = ndatab % 2 == 0 and tail < 1e-4  # text rounding leaves ~1e-5
-    if zero_filled:
-        fids = fids[:, :half]
-    te = seqpar.get("ECHOT")
-    te = float(te) if isinstance(te, (int, float)) and te > 0 else None
-    seq = str(seqpar.get("SEQ") or "").strip().lower() or "unknown"
-    provenance = {"source": str(path), "format": "LCModel .BASIS",
-                  "HZPPPM": f0, "BADELT": dwell, "NDATAB": ndatab,
-                  "FMTBAS": basis1.get("FMTBAS"), "IDBASI": basis1.get("IDBASI"),
-                  "zero_filled": bool(zero_filled), "spectra": dict(zip(names, extra)),
-                  "original_names": names}
-    return Basis(fids=fids, names=tuple(names), dwelltime_s=float(dwell),
-                 spectrometer_frequency_mhz=float(f0), te_ms=te, sequence=seq,
-                 scaling=np.array(concs), provenance=provenance)
-
-
-def write_lcmodel_basis(basis, path, *, digits: int = 17, zero_fill: bool = True) -> None:
-    """Write a :class:`mrsquant.basis.Basis` as an LCModel ``.BASIS`` file.
-
-    Each FID is zero-filled to twice its length (LCModel's ``NDATAB =
-    2*NUNFIL``), transformed with the inverse of the reader's transform
-    (``ISHIFT = 0``) and written with ``digits`` digits after the point. The
-    file is written to a temporary name and renamed.
-    """
-    path = Path(path)
-    fids = np.asarray(basis.fids)
-    n = fids.shape[1]
-    ndatab = 2 * n if zero_fill else n
-    full = np.zeros((fids.shape[0], ndatab), complex)
-    full[:, :n] = fids
-    spectra = np.fft.fft(full, axis=1) / math.sqrt(ndatab)
-    width = digits + 8
-    per_line = 2
-    seq = basis.sequence if basis.sequence != "unknown" else ""
-    out = [" $SEQPAR",
-           " FWHMBA = -1.,",
-           f" HZPPPM = {_ff(basis.spectrometer_frequency_mhz)},",
-           f" ECHOT = {_ff(float(basis.te_ms) if basis.te_ms is not None else -1.0)},",
-           f" SEQ = {_ff(seq)}",
-           " $END",
-           " $BASIS1",
-           f" IDBASI = {_ff(str(basis.provenance.get('IDBASI') or 'mrsquant'))},",
-           f" FMTBAS = '({per_line * 2}E{width}.{digits})',",
-           f" BADELT = {_ff(basis.dwelltime_s)},",
-           f" NDATAB = {ndatab}",
-           " $END"]
-    for name, conc, spec in zip(basis.names, basis.scaling, spectra):
-        out += [" $NMUSED", " FILRAW = 'mrsquant',", " $END",
-                " $BASIS", f" ID = {_ff(name)},", f" METABO = {_ff(name)},",
-                f" CONC = {_ff(float(conc))},", " TRAMP = 1.,", " VOLUME = 1.,", " ISHIFT = 0", " $END"]
-        vals = np.empty(2 * ndatab)
-        vals[0::2], vals[1::2] = spec.real, spec.imag
-        for i in range(0, vals.size, per_line * 2):
-            out.append("".join(f"{_fortran_e(v, digits):>{width}}" for v in vals[i:i + per_line * 2]))
-    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
-    try:
-        tmp.write_text("\n".join(out) + "\n")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _raw_folder_files(path: Path) -> list[Path]:
-    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".raw")
-
-
-def is_raw_basis_folder(path) -> bool:
-    """A folder of LCModel ``.RAW`` files, one per metabolite (no .BASIS inside)."""
-    path = Path(path)
-    return path.is_dir() and bool(_raw_folder_files(path))
-
-
-def read_raw_basis_folder(path, *, dwelltime_s: float | None = None,
-                          spectrometer_frequency_mhz: float | None = None,
-                          te_ms: float | None = None, sequence: str = "unknown", **_):
-    """A folder of LCModel ``.RAW`` basis FIDs (one metabolite per file, name = stem)."""
-    from ..basis.basis import Basis
-
-    path = Path(path)
-    files = _raw_folder_files(path)
-    spectra = [read_lcmodel_raw(f, dwelltime_s=dwelltime_s,
-                                spectrometer_frequency_mhz=spectrometer_frequency_mhz,
-                                te_ms=te_ms, _partner=False) for f in files]
-    lengths = {s.n_points for s in spectra}
-    if len(lengths) != 1:
-        raise InputError(f"{path}: .RAW basis files have different lengths {sorted(lengths)}")
-    first = spectra[0]
-    assumed = sorted({a for s in spectra for a in s.meta.get("AssumedParameters", [])})
-    prov = {"source": str(path), "format": "LCModel .RAW folder"}
-    if assumed:
-        prov["AssumedParameters"] = assumed
-    return Basis(fids=np.array([s.data for s in spectra]), names=tuple(f.stem for f in files),
-                 dwelltime_s=first.dwelltime_s, spectrometer_frequency_mhz=first.spectrometer_frequency_mhz,
-                 te_ms=first.te_ms, sequence=sequence, provenance=prov)
 
 
 # -- .table and .coord --------------------------------------------------------------------
@@ -637,7 +482,7 @@ def _parse_misc(lines) -> dict:
 def read_lcmodel_table(path) -> LCModelTable:
     """Read an LCModel ``.table`` file (concentrations, %SD, ratios, FWHM, S/N)."""
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     sections: dict[str, list[str]] = {}
     current = None
     for line in text.splitlines():
@@ -676,7 +521,7 @@ class LCModelCoord:
 def read_lcmodel_coord(path) -> LCModelCoord:
     """Read an LCModel ``.coord`` file (ppm axis, phased data, fit, baseline, components)."""
     path = Path(path)
-    lines = _read_text(path).splitlines()
+    lines = read_text(path).splitlines()
     ny_idx = next((i for i, l in enumerate(lines) if "points on ppm-axis = NY" in l), None)
     if ny_idx is None:
         raise InputError(f"{path}: no 'points on ppm-axis = NY' line (not an LCModel .coord file)")
@@ -732,17 +577,4 @@ class LCModelRawReader:
     read = staticmethod(read_lcmodel_raw)
 
 
-register_reader(LCModelRawReader(), before="text")
-register_writer((".raw", ".h2o"), write_lcmodel_raw)
-
-
-def _register_basis_formats() -> None:
-    from ..basis.io import register_basis_loader, register_basis_writer
-
-    register_basis_loader("LCModel .BASIS", lambda p: p.is_file() and p.suffix.lower() == ".basis",
-                          read_lcmodel_basis)
-    register_basis_loader("LCModel .RAW folder", is_raw_basis_folder, read_raw_basis_folder)
-    register_basis_writer(lambda p: Path(p).suffix.lower() == ".basis", write_lcmodel_basis)
-
-
-_register_basis_formats()
+RAW_READER = LCModelRawReader()

@@ -15,7 +15,6 @@ import numpy as np
 
 from ..errors import InputError, MetadataError
 from ..spectra import Spectra
-from .registry import register_reader, register_writer
 
 NIFTI_MRS_VERSION = (0, 9)
 _SPATIAL = ("x", "y", "z")
@@ -194,5 +193,4 @@ class NiftiMRSReader:
     read = staticmethod(read_nifti_mrs)
 
 
-register_reader(NiftiMRSReader())
-register_writer((".nii.gz", ".nii"), write_nifti_mrs)
+NIFTI_READER = NiftiMRSReader()

@@ -1,21 +1,28 @@
-"""The ordered reader registry and the writer table (filled by the format modules)."""
+"""The data formats mrsquant reads and writes, in one static table.
+
+``mrsquant.io.load`` asks each reader in ``READERS`` in turn (``can_read(path, head)``) and
+uses the first that claims the file, so the order matters: specific formats first, the
+two-column text reader (which would take almost anything) last. ``save`` picks the
+writer by the file name's suffix.
+
+Adding a format is one module in this package (a reader object with ``name``,
+``description``, ``can_read`` and ``read``) plus one line here.
+Basis-set formats have their own table in :mod:`mrsquant.basis.io`.
+"""
 from __future__ import annotations
 
-READERS: list = []
-WRITERS: list = []  # (tuple of lower-case suffixes, function(spectra, path, **kw))
+from . import lcmodel, nifti, text, twix, vendor
 
+READERS: tuple = (
+    nifti.NIFTI_READER,          # NIfTI-MRS (.nii, .nii.gz)
+    lcmodel.RAW_READER,          # LCModel .RAW / .H2O
+    *vendor.VENDOR_READERS,      # Philips SDAT/SPAR, data/list, Siemens RDA, GE P-file, jMRUI, Varian, Bruker, DICOM
+    twix.TWIX_READER,            # Siemens TWIX .dat (pyMapVBVD + spec2nii)
+    text.TEXT_READER,            # two-column text: last, it claims almost anything
+)
 
-def register_reader(reader, *, before: str | None = None):
-    """Add a reader; ``before`` names a reader it must be tried ahead of."""
-    if before is not None:
-        for i, r in enumerate(READERS):
-            if r.name == before:
-                READERS.insert(i, reader)
-                return reader
-    READERS.append(reader)
-    return reader
-
-
-def register_writer(suffixes: tuple[str, ...], func):
-    WRITERS.append((tuple(s.lower() for s in suffixes), func))
-    return func
+#: (lower-case suffixes, function(spectra, path, **kw))
+WRITERS: tuple = (
+    ((".nii.gz", ".nii"), nifti.write_nifti_mrs),
+    ((".raw", ".h2o"), lcmodel.write_lcmodel_raw),
+)

@@ -18,7 +18,6 @@ import numpy as np
 
 from ..errors import InputError
 from ..spectra import Spectra
-from .registry import register_reader
 
 CHALLENGE_DEFAULTS = {"spectrometer_frequency_mhz": 123.2, "dwelltime_s": 1 / 4000.0,
                       "te_ms": 30.0, "tr_ms": None}
@@ -115,4 +114,4 @@ class TextReader:
     read = staticmethod(read_text)
 
 
-register_reader(TextReader())
+TEXT_READER = TextReader()

@@ -37,7 +37,6 @@ import numpy as np
 
 from ..errors import InputError
 from ..spectra import Spectra
-from .registry import register_reader
 from .vendor import SIEMENS_CENTRE_PPM, VendorReader, _first_line, _to_spectra
 
 #: pyMapVBVD's warnings that mean the file ends early or is damaged.
@@ -300,4 +299,3 @@ TWIX_READER = VendorReader(
     "Siemens TWIX", "Siemens TWIX raw data .dat, VB and VD/VE/XA (pyMapVBVD + spec2nii)",
     lambda p, h: p.suffix.lower() == ".dat" and p.is_file() and not _is_text(h), read_twix)
 
-register_reader(TWIX_READER, before="text")

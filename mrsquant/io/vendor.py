@@ -27,7 +27,6 @@ import numpy as np
 from ..errors import InputError, MetadataError
 from ..spectra import Spectra
 from .nifti import spectra_from_nifti_image
-from .registry import register_reader
 
 
 def _first_line(exc: BaseException) -> str:
@@ -593,8 +592,6 @@ VENDOR_READERS = (
                  _is_dicom, read_dicom),
 )
 
-for _reader in VENDOR_READERS:
-    register_reader(_reader, before="text")
 
 
 def read_all(path, **kwargs) -> list[Spectra]:

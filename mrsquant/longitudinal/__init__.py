@@ -1,6 +1,8 @@
-"""Longitudinal studies: metabolite changes between visits against symptom scores.
+"""Longitudinal statistics: metabolite changes between visits against symptom scores (tables in, tables out).
 
-    from mrsquant.longitudinal import run_longitudinal
+The file-level runner (reading fit folders, writing TSV/NetCDF/PDF) is :mod:`mrsquant.app.longitudinal`.
+
+    from mrsquant.app.longitudinal import run_longitudinal   # or mrsquant.run_longitudinal
     res = run_longitudinal(["fits/"], "scores.tsv", outdir="longitudinal/")
     res.tests, res.associations, res.mixed     # pandas DataFrames
 
@@ -13,5 +15,4 @@ from .analysis import (DEFAULT_CV_PERCENT, DEFAULT_REMISSION, associations, chan
                        cv_for, mixed_models, paired_tests, responder_tests)
 from .cohort import (DEFAULT_MEASURES, LOW_CONCENTRATION, Cohort, QCRules,  # noqa: F401
                      assemble_cohort, parse_entities, read_results, read_scores, read_sessions)
-from .run import LongitudinalResult, run_longitudinal  # noqa: F401
 from .synthetic import make_cohort, simulate_changes  # noqa: F401

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..basis.names import COMBINED
 from . import style
-from .style import A4_PORTRAIT, crlb_flag, status_kind, metabolite_colour
+from .style import A4_PORTRAIT, PPM_DISPLAY, crlb_flag, display_mask as _display_mask, metabolite_colour, status_kind
 
 #: rows of a table page
 ROWS_PER_PAGE = 52
@@ -94,8 +94,6 @@ def _metabolites_for_crlb(ds):
 
 
 def _overlay(ax, ds):
-    from .report import PPM_DISPLAY, _display_mask
-
     ppm = np.asarray(ds["ppm"].values, float)
     m = _display_mask(ppm)
     data = np.asarray(ds["data"].values, complex)[:, m].real

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .preprocessing import normalise_preprocessing
 from .style import basis_label, software_label
 
 NOT_IN_HEADER = "not in header"
@@ -125,7 +126,6 @@ def checklist(ds, *, preprocessing=None):
     -------
     list of (section, list of (item, value))
     """
-    from .report import normalise_preprocessing
 
     a = ds.attrs
     headers = _json(a.get("header"), [])

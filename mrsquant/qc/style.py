@@ -151,3 +151,12 @@ def basis_label(source) -> str:
         text = str(main) + (f" ({', '.join(extra)})" if extra else "")
         return text or ", ".join(f"{k}={v}" for k, v in source.items())
     return str(source)
+
+
+#: ppm range drawn on the spectrum panels (left to right)
+PPM_DISPLAY = (4.2, 0.2)
+
+
+def display_mask(ppm):
+    """Points of ``ppm`` inside the drawn range :data:`PPM_DISPLAY`."""
+    return (ppm <= PPM_DISPLAY[0]) & (ppm >= PPM_DISPLAY[1])

@@ -10,7 +10,8 @@ import pytest
 import xarray as xr
 
 from mrsquant.cli import main
-from mrsquant.longitudinal import make_cohort, run_longitudinal
+from mrsquant.longitudinal import make_cohort
+from mrsquant.app.longitudinal import run_longitudinal
 
 REQUIRED = {
     "changes.tsv": ["participant_id", "metabolite", "baseline", "followup", "delta",

@@ -23,7 +23,7 @@ LB_GAUSS_HZ = 3.0
 @lru_cache(maxsize=4)
 def challenge_fids(data_dir: str):
     """(names, fids) of the challenge basis, broadened."""
-    from mrsquant.basis.io import load_text_folder
+    from mrsquant.basis.formats import load_text_folder
 
     basis = load_text_folder(Path(data_dir) / "fitting_challenge_2016" / "basisset_text_noTMS")
     t = axes.time_axis(basis.n_points, basis.dwelltime_s)

@@ -11,7 +11,7 @@ def page(challenge, tmp_path_factory):
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from mrsquant.fitting.pipeline import fit_files
+    from mrsquant.app.pipeline import fit_files
     from mrsquant.qc.report import draw_spectrum_page
     from mrsquant.qc.style import A4_PORTRAIT
 

@@ -8,7 +8,7 @@ from mrsquant.qc.metrics import STATUS_RULES, assess, parameters_at_bounds
 @pytest.fixture(scope="module")
 def fit_ds(challenge, tmp_path_factory):
     """A real fit (challenge dataset 1, clean): status ok; copies are altered per criterion."""
-    from mrsquant.fitting.pipeline import fit_files
+    from mrsquant.app.pipeline import fit_files
 
     out = fit_files([challenge / "datasets_text" / "dataset1.txt"], challenge / "basisset_text_noTMS",
                     outdir=tmp_path_factory.mktemp("fit"), progress=False)
@@ -86,7 +86,7 @@ def test_phantom_without_naa_is_flagged_not_ok(shared_data, tmp_path):
     """suspect's XA60 DICOM is an ethanol-like phantom without NAA/Cr/Cho (docs/file_formats.md):
     its fit cannot be 'ok' and must say the main metabolites are missing."""
     from mrsquant.basis import simulate_basis
-    from mrsquant.fitting.pipeline import fit_files
+    from mrsquant.app.pipeline import fit_files
     from mrsquant.io import load
 
     path = shared_data / "suspect_examples/tests/test_data/siemens/SVS_XA60.dcm"

@@ -102,7 +102,7 @@ def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
             water = combine_reference(water)[0]
         return spectra, ({"steps": steps} if steps else []), water
     from ..preproc import preprocess
-    from ..qc.report import preprocessing_entry
+    from ..qc.preprocessing import preprocessing_entry
 
     processed, record = preprocess(spectra, water=water)
     water_out = record.water if record.water is not None else water
@@ -139,7 +139,7 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     from ..basis.io import load_basis
     from ..io import load
     from ..quant import fit_water, load_quant_config, water_scaled
-    from .model import FitModel
+    from ..fitting.model import FitModel
 
     outdir = Path(outdir)
     inputs = [Path(p) for p in inputs]
@@ -360,7 +360,7 @@ def _publish(stage: Path, outdir: Path) -> None:
 def _check_ratios(ratios, basis) -> list[tuple[str, str]]:
     """Parse ``NUM/DEN`` strings; both must be basis metabolites or combinations of them."""
     from ..basis.names import present_combinations
-    from .result import parse_ratio
+    from ..fitting.result import parse_ratio
 
     known = list(basis.names) + list(present_combinations(basis.names))
     pairs = []
@@ -440,7 +440,7 @@ def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=
     import xarray as xr
 
     from ..qc.metrics import assess, result_bounds
-    from .store import save_fit
+    from ..fitting.store import save_fit
 
     datasets = []
     for res in results:

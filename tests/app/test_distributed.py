@@ -8,8 +8,8 @@ import mrsquant as mq
 from mrsquant.basis.io import load_basis
 from mrsquant.errors import MRSQuantError
 from mrsquant.fitting import FitModel
-from mrsquant.fitting import distributed as dist
-from mrsquant.fitting.distributed import chunk_bounds, fit_distributed
+from mrsquant.app import distributed as dist
+from mrsquant.app.distributed import chunk_bounds, fit_distributed
 from mrsquant.fitting.synthetic import challenge_like
 
 distributed = pytest.importorskip("distributed")
@@ -122,7 +122,7 @@ def test_chunk_failing_after_retries_is_reported(monkeypatch, thread_client, spe
 
 
 def test_mrsi_on_dask_equals_in_process(thread_client, basis):
-    from mrsquant.fitting.mrsi import fit_mrsi, metabolite_maps
+    from mrsquant.app.mrsi import fit_mrsi, metabolite_maps
     from mrsquant.fitting.synthetic import simulate_mrsi
 
     csi, _, _ = simulate_mrsi(basis, (2, 2, 1), noise_sd=2.0, seed=4)

@@ -3,7 +3,7 @@ the NAA/Cr/Cho pattern before the fit (a room-temperature phantom: 0.17 ppm; iss
 import numpy as np
 import pytest
 
-from mrsquant.fitting.pipeline import fit_files
+from mrsquant.app.pipeline import fit_files
 
 
 def test_misreferenced_single_spectrum_fitted_like_the_original(challenge, tmp_path):

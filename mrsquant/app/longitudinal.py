@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis import (DEFAULT_MIN_GROUP_N, associations, change_table, mixed_models,
+from ..longitudinal.analysis import (DEFAULT_MIN_GROUP_N, associations, change_table, mixed_models,
                        paired_tests, prior_dominated_counts, responder_tests)
-from .cohort import DEFAULT_MAX_PRIOR_INFLUENCE, Cohort, QCRules, assemble_cohort
+from ..longitudinal.cohort import DEFAULT_MAX_PRIOR_INFLUENCE, Cohort, QCRules, assemble_cohort
 
 __all__ = ["LongitudinalResult", "run_longitudinal", "OUTPUT_FILES"]
 

@@ -2,7 +2,7 @@
 the same mM (7T nifti_mrs_examples, 4 coils x 16 transients; issue 20 part 4)."""
 import pytest
 
-from mrsquant.fitting.pipeline import fit_files
+from mrsquant.app.pipeline import fit_files
 
 
 @pytest.fixture(scope="module")

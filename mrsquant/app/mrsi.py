@@ -22,8 +22,8 @@ import numpy as np
 from .. import axes
 from ..errors import InputError
 from ..spectra import Spectra
-from .model import FitModel, noise_sd
-from .result import FitResult
+from ..fitting.model import FitModel, noise_sd
+from ..fitting.result import FitResult
 
 SPATIAL = ("x", "y", "z")
 #: quantities written as maps: name -> FitResult attribute (ratio_tcr is ``result.ratio("tCr")``)
@@ -133,7 +133,7 @@ def fit_mrsi(model: FitModel, spectra: Spectra, *, mask=None, min_snr: float = D
         Unsuppressed water on the same grid: concentrations (mM) are then
         computed with :mod:`mrsquant.quant` (``quant_config`` as in ``mrsquant fit``).
     client, scheduler : optional
-        Run the chunks on dask (:func:`mrsquant.fitting.distributed.fit_distributed`).
+        Run the chunks on dask (:func:`mrsquant.app.distributed.fit_distributed`).
     progress : None, True or callable ``progress(n_done)``
     """
     grid = as_grid(spectra)

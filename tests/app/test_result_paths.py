@@ -5,8 +5,8 @@ import pytest
 import mrsquant as mq
 from mrsquant.basis.io import load_basis
 from mrsquant.fitting import FitModel
-from mrsquant.fitting.mrsi import fit_mrsi
-from mrsquant.fitting.pipeline import fit_files
+from mrsquant.app.mrsi import fit_mrsi
+from mrsquant.app.pipeline import fit_files
 from mrsquant.fitting.synthetic import simulate_mrsi
 
 

@@ -27,8 +27,8 @@ import numpy as np
 
 from ..errors import InputError, MRSQuantError
 from ..spectra import Spectra
-from .model import FitModel, _single_threaded_blas, fit_batch, mark_empty
-from .result import FitResult
+from ..fitting.model import FitModel, _single_threaded_blas, fit_batch, mark_empty
+from ..fitting.result import FitResult
 
 #: retries of a failed chunk before it is reported
 DEFAULT_RETRIES = 2
