@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --doctest-modules mrsquant
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

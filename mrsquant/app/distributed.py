@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import InputError, MRSQuantError
 from ..spectra import Spectra
-from ..fitting.model import FitModel, _single_threaded_blas, fit_batch, mark_empty
+from ..fitting.model import FitModel, _single_threaded_blas, assemble_result, fit_batch
 from ..fitting.result import FitResult
 
 #: retries of a failed chunk before it is reported
@@ -193,18 +193,10 @@ def fit_distributed(model: FitModel, spectra: Spectra, *, client=None, scheduler
                             f"{detail}")
     template = parts[min(parts)]
     ordered = [parts[i] if i in parts else _nan_like(template, b - a) for i, (a, b) in enumerate(bounds)]
-    arrays = {k: np.concatenate([p[k] for p in ordered]) for k in template}
-    result = FitResult(arrays=arrays, names=names, basis_names=model.basis.names, ppm=design.ppm_w,
-                       spectra=spectra, model=model, design=design, shape=spectra.shape)
-    result.failed_chunks = failed_chunks
-    result.warnings = list(mismatch) + list(model.warnings_at_init)
-    mark_empty(result, fids)
     for a, b, why in failed_chunks:
         print(f"mrsquant: warning: spectra {a}-{b - 1} failed after {retries} retries: {why}",
               file=sys.stderr)
-        for j in range(a, b):
-            result.status[j] = f"failed: {why}"
-    return result
+    return assemble_result(model, design, fids, names, ordered, spectra, mismatch, failed_chunks)
 
 
 def _reason(fut) -> str:

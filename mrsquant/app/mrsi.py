@@ -159,11 +159,11 @@ def fit_mrsi(model: FitModel, spectra: Spectra, *, mask=None, min_snr: float = D
         else:
             res = model.fit(batch, names=names, progress=progress or None)
     if water is not None:
-        _water_scale(res, as_grid(water), m, spectra, quant_config)
+        res = _water_scale(res, as_grid(water), m, spectra, quant_config)
     return MRSIFit(result=res, mask=m, affine=affine)
 
 
-def _water_scale(res: FitResult, water: Spectra, mask, spectra: Spectra, quant_config):
+def _water_scale(res: FitResult, water: Spectra, mask, spectra: Spectra, quant_config) -> FitResult:
     from ..quant import fit_water, load_quant_config, water_scaled
 
     if water.shape != mask.shape:
@@ -173,11 +173,11 @@ def _water_scale(res: FitResult, water: Spectra, mask, spectra: Spectra, quant_c
     if te is None:
         raise InputError("TE unknown: give [sequence] te_ms in the quant config")
     wf = fit_water(water.replace(data=water.data[mask], dims=("voxel",), affine=None))
-    res.conc_mm, res.conc_crlb_mm = water_scaled(res.amplitude, res.crlb_abs, res.metabolites, wf["area"],
-                                                 cfg, te_ms=te, tr_ms=spectra.tr_ms)
-    res.arrays["water_fwhm_hz"] = wf["fwhm_hz"]
+    conc, conc_sd = water_scaled(res.amplitude, res.crlb_abs, res.metabolites, wf["area"],
+                                 cfg, te_ms=te, tr_ms=spectra.tr_ms)
     wres = wf["result"]   # the water panel's arrays (FitResult.to_xarray reads ppm/data/fit)
-    res.water = {"ppm": wres.ppm, "data": wres.arrays["data"], "fit": wres.arrays["fit"]}
+    return res.with_water(conc, conc_sd, water_fwhm_hz=wf["fwhm_hz"],
+                          water={"ppm": wres.ppm, "data": wres.arrays["data"], "fit": wres.arrays["fit"]})
 
 
 def _per_voxel(res: FitResult, quantity: str) -> np.ndarray | None:

@@ -222,10 +222,10 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
         for msg in res.warnings:
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             print(f"mrsquant fit: warning: {msg} ({shown}): fitted anyway; check the basis", file=sys.stderr)
-        res.inputs = [str(it[1]) for it in items]
-        res.headers = [it[2].meta for it in items]
-        res.affines = [None if it[2].affine is None else np.asarray(it[2].affine).tolist() for it in items]
-        res.preprocessing = [it[4] for it in items]
+        res = res.with_provenance(
+            inputs=[str(it[1]) for it in items], headers=[it[2].meta for it in items],
+            affines=[None if it[2].affine is None else np.asarray(it[2].affine).tolist() for it in items],
+            preprocessing=[it[4] for it in items])
         ws = [it[3] for it in items]
         if all(w is not None for w in ws):
             wdata = np.stack([w.flat().mean(axis=0) for w in ws])
@@ -237,11 +237,11 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             else:
                 conc, conc_sd = water_scaled(res.amplitude, res.crlb_abs, res.metabolites, wf["area"], cfg,
                                              te_ms=te, tr_ms=first.tr_ms)
-                res.conc_mm, res.conc_crlb_mm = conc, conc_sd
-                res.arrays["water_fwhm_hz"] = wf["fwhm_hz"]
                 wres = wf["result"]
-                res.water = {"ppm": wres.ppm, "data": wres.arrays["data"], "fit": wres.arrays["fit"]}
-                res.water_inputs = [water_src.get(it[0], "") for it in items]
+                res = res.with_water(conc, conc_sd, water_fwhm_hz=wf["fwhm_hz"],
+                                     water={"ppm": wres.ppm, "data": wres.arrays["data"],
+                                            "fit": wres.arrays["fit"]},
+                                     water_inputs=[water_src.get(it[0], "") for it in items])
         results.append(res)
     bar.close()
     if not results:

@@ -223,13 +223,7 @@ class FitModel:
         with _single_threaded_blas():
             jobs = jobs if jobs is not None else self.options.jobs
             parts = self._fit_chunks(design, fids, progress, available_cores() if jobs is None else jobs)
-        arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        res = FitResult(arrays=arrays, names=list(names), basis_names=self.basis.names,
-                        ppm=design.ppm_w, spectra=spectra, model=self, design=design,
-                        shape=spectra.shape)
-        res.warnings = list(mismatch) + list(self.warnings_at_init)
-        mark_empty(res, fids)
-        return res
+        return assemble_result(self, design, fids, names, parts, spectra, mismatch)
 
     def prepare(self, spectra: Spectra, names=None):
         """Check the basis against the data; return ``(design, fids (N, P), names, mismatch)``.
@@ -506,17 +500,29 @@ def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis
     }
 
 
-def mark_empty(result: FitResult, fids: np.ndarray) -> None:
-    """Spectra without any signal (all points zero, e.g. a masked voxel or a dropped
-    acquisition) cannot be fitted: NaN estimates and status ``failed: ...``."""
+def assemble_result(model: "FitModel", design: _core.Design, fids: np.ndarray, names, parts: list[dict],
+                    spectra: Spectra, mismatch=(), failed_chunks=()) -> FitResult:
+    """The one place a :class:`FitResult` is built, for every path (serial, threads, dask, MRSI).
+
+    ``parts`` are the per-chunk array dicts of :func:`fit_batch`, in spectrum order (a failed
+    chunk as NaN rows); ``failed_chunks`` lists ``(start, stop, reason)`` of those. Spectra
+    without any signal (all points zero, e.g. a masked voxel or a dropped acquisition) cannot be
+    fitted: NaN estimates and status ``failed: empty spectrum``.
+    """
+    arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    status = ["ok"] * fids.shape[0]
     empty = ~np.any(fids != 0, axis=1)
-    if not empty.any():
-        return
-    for key in ("amplitude", "cov_amplitude"):
-        result.arrays[key] = result.arrays[key].astype(float)
-        result.arrays[key][empty] = np.nan
-    for i in np.nonzero(empty)[0]:
-        result.status[i] = "failed: empty spectrum (all points zero)"
+    if empty.any():
+        for key in ("amplitude", "cov_amplitude"):
+            arrays[key] = arrays[key].astype(float)
+            arrays[key][empty] = np.nan
+        for i in np.nonzero(empty)[0]:
+            status[i] = "failed: empty spectrum (all points zero)"
+    for a, b, why in failed_chunks:
+        status[a:b] = [f"failed: {why}"] * (b - a)
+    return FitResult(arrays=arrays, names=list(names), basis_names=model.basis.names, ppm=design.ppm_w,
+                     spectra=spectra, model=model, design=design, shape=spectra.shape, status=status,
+                     warnings=list(mismatch) + list(model.warnings_at_init), failed_chunks=failed_chunks)
 
 
 def _lorentzian_design(design: _core.Design) -> _core.Design:

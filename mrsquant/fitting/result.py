@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
+from types import MappingProxyType
 
 import numpy as np
 
@@ -92,34 +93,108 @@ def prior_influence(post_cov: np.ndarray, data_cov: np.ndarray) -> np.ndarray:
     return np.clip(np.where(np.isfinite(frac), frac, 0.0), 0.0, 1.0)
 
 
+#: provenance fields of a FitResult, one entry per spectrum (lists), set with ``with_provenance``
+PROVENANCE = ("inputs", "water_inputs", "headers", "affines", "preprocessing")
+
+
 class FitResult:
-    """Result of :meth:`FitModel.fit`.
+    """Result of :meth:`FitModel.fit`: an immutable record.
 
     Holds the arrays of the batched fit (``arrays``: amplitude, cov_amplitude,
     theta, data, fit, baseline, components, ...) with one leading axis of N
-    spectra; derived values are computed on demand by the module-level
-    functions. ``to_xarray()`` gives the Dataset of docs/fit_outputs.md.
+    spectra, the status of each spectrum, the basis/data warnings and provenance;
+    derived values are computed on demand by the module-level functions.
+    ``to_xarray()`` gives the Dataset of docs/fit_outputs.md.
+
+    Nothing is changed after construction: provenance and water scaling return a
+    new record (:meth:`with_provenance`, :meth:`with_water`), so every cached derived
+    value stays true to the arrays it came from. It is assembled in one place,
+    :func:`mrsquant.fitting.model.assemble_result`, for in-process, threaded and
+    dask fits alike.
+
+    Examples
+    --------
+    >>> from mrsquant.fitting.synthetic import synthetic_fit
+    >>> res = synthetic_fit(n=2)
+    >>> res.status
+    ['ok', 'ok']
+    >>> res.status.append("x"); res.status          # a copy: the record does not change
+    ['ok', 'ok']
+    >>> res.inputs = ["a"]
+    Traceback (most recent call last):
+    ...
+    AttributeError: FitResult is immutable: use with_provenance() or with_water()
+    >>> res.with_provenance(inputs=["a.nii.gz", "b.nii.gz"]).inputs
+    ['a.nii.gz', 'b.nii.gz']
     """
 
-    def __init__(self, *, arrays, names, basis_names, ppm, spectra, model, design, shape=None):
-        self.arrays = arrays
-        self.names = list(names)
-        self.basis_names = tuple(basis_names)
-        self.ppm = np.asarray(ppm)
-        self.spectra = spectra
-        self.model = model
-        self.design = design
-        self.shape = shape
-        self.status = ["ok"] * len(self.names)
-        self.conc_mm = None        # (N, M') set by quant.water_scaling
-        self.conc_crlb_mm = None
-        self.water = None          # dict of water-fit arrays when a reference was given
-        self.warnings: list[str] = []   # basis/data mismatches that did not stop the fit (e.g. TE)
-        self.inputs: list[str] = []
-        self.water_inputs: list[str] = []
-        self.headers: list[dict] = []
-        self.affines: list = []     # voxel-to-world 4x4 per spectrum (voxel size for MRSinMRS)
-        self.preprocessing: list = []
+    def __init__(self, *, arrays, names, basis_names, ppm, spectra, model, design, shape=None,
+                 status=None, warnings=(), failed_chunks=(), conc_mm=None, conc_crlb_mm=None,
+                 water=None, **provenance):
+        unknown = set(provenance) - set(PROVENANCE)
+        if unknown:
+            raise TypeError(f"unknown FitResult fields: {sorted(unknown)}")
+        put = object.__setattr__
+        put(self, "arrays", MappingProxyType(dict(arrays)))
+        put(self, "_names", tuple(names))
+        put(self, "basis_names", tuple(basis_names))
+        put(self, "ppm", np.asarray(ppm))
+        put(self, "spectra", spectra)
+        put(self, "model", model)
+        put(self, "design", design)
+        put(self, "shape", shape)
+        put(self, "_status", tuple(status) if status is not None else ("ok",) * len(self.names))
+        put(self, "_warnings", tuple(warnings))     # basis/data mismatches that did not stop the fit
+        put(self, "_failed_chunks", tuple(failed_chunks))
+        put(self, "conc_mm", conc_mm)               # (N, M') from quant.water_scaled
+        put(self, "conc_crlb_mm", conc_crlb_mm)
+        put(self, "water", None if water is None else MappingProxyType(dict(water)))
+        put(self, "_provenance", {k: tuple(provenance.get(k, ())) for k in PROVENANCE})
+
+    def __setattr__(self, name, value):
+        raise AttributeError("FitResult is immutable: use with_provenance() or with_water()")
+
+    # -- record fields (lists are copies) --------------------------------------
+    names = property(lambda self: list(self._names))
+    status = property(lambda self: list(self._status), doc="``ok`` or what is wrong, per spectrum")
+    warnings = property(lambda self: list(self._warnings))
+    failed_chunks = property(lambda self: list(self._failed_chunks),
+                             doc="``(start, stop, reason)`` of dask chunks that failed after retries")
+    inputs = property(lambda self: list(self._provenance["inputs"]))
+    water_inputs = property(lambda self: list(self._provenance["water_inputs"]))
+    headers = property(lambda self: list(self._provenance["headers"]))
+    affines = property(lambda self: list(self._provenance["affines"]),
+                       doc="voxel-to-world 4x4 per spectrum (voxel size for MRSinMRS)")
+    preprocessing = property(lambda self: list(self._provenance["preprocessing"]))
+
+    def _fields(self) -> dict:
+        d = self.__dict__
+        return dict(arrays=d["arrays"], names=d["_names"], basis_names=d["basis_names"], ppm=d["ppm"],
+                    spectra=d["spectra"], model=d["model"], design=d["design"], shape=d["shape"],
+                    status=d["_status"], warnings=d["_warnings"], failed_chunks=d["_failed_chunks"],
+                    conc_mm=d["conc_mm"], conc_crlb_mm=d["conc_crlb_mm"], water=d["water"],
+                    **d["_provenance"])
+
+    def with_provenance(self, **provenance) -> "FitResult":
+        """A copy with provenance lists (``inputs``, ``water_inputs``, ``headers``, ``affines``,
+        ``preprocessing``; one entry per spectrum) replaced."""
+        for key, value in provenance.items():
+            if key in PROVENANCE and len(value) not in (0, len(self._status)):
+                raise ValueError(f"{key}: {len(value)} entries for {len(self._status)} spectra")
+        return FitResult(**{**self._fields(), **provenance})
+
+    def with_water(self, conc_mm, conc_crlb_mm, *, water=None, water_fwhm_hz=None,
+                   water_inputs=None) -> "FitResult":
+        """A copy with water-scaled concentrations ``(N, M')`` (mM) and their CRLBs, the fitted
+        water reference (``{"ppm", "data", "fit"}``, for the report) and its linewidth."""
+        fields = self._fields()
+        arrays = dict(self.arrays)
+        if water_fwhm_hz is not None:
+            arrays["water_fwhm_hz"] = np.asarray(water_fwhm_hz)
+        fields.update(arrays=arrays, conc_mm=conc_mm, conc_crlb_mm=conc_crlb_mm, water=water)
+        if water_inputs is not None:
+            fields["water_inputs"] = water_inputs
+        return FitResult(**fields)
 
     # -- amplitudes and uncertainties ---------------------------------------
     @cached_property
