@@ -1,13 +1,12 @@
 """``run_longitudinal``: the whole longitudinal analysis, as the CLI runs it."""
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from ..files import atomic_path
 from ..longitudinal.analysis import (DEFAULT_MIN_GROUP_N, associations, change_table, mixed_models,
                        paired_tests, prior_dominated_counts, responder_tests)
 from ..longitudinal.cohort import DEFAULT_MAX_PRIOR_INFLUENCE, Cohort, QCRules, assemble_cohort
@@ -68,18 +67,8 @@ class LongitudinalResult:
 
 
 def _write_atomic(path: Path, writer) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    try:
+    with atomic_path(path) as tmp:
         writer(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_tables(result: LongitudinalResult, outdir, *, report: bool = True) -> dict:

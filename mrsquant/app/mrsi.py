@@ -24,6 +24,7 @@ from ..errors import InputError
 from ..spectra import Spectra
 from ..fitting.model import FitModel, noise_sd
 from ..fitting.result import FitResult
+from ..files import atomic_path
 
 SPATIAL = ("x", "y", "z")
 #: quantities written as maps: name -> FitResult attribute (ratio_tcr is ``result.ratio("tCr")``)
@@ -240,13 +241,8 @@ def write_maps(maps: dict[str, np.ndarray], affine, outdir) -> list[Path]:
         img.header.set_sform(affine, code=1)
         img.header.set_xyzt_units(xyz="mm")
         path = outdir / f"{key}.nii.gz"
-        tmp = outdir / f".{key}.part{os.getpid()}.nii.gz"
-        try:
+        with atomic_path(path) as tmp:
             nib.save(img, str(tmp))
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
         paths.append(path)
     return paths
 

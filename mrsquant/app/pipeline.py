@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import BasisMismatchWarning, InputError, MRSQuantError
 from ..spectra import Spectra
+from ..files import atomic_path
 
 
 def _stem(path: Path) -> str:
@@ -409,13 +410,11 @@ def _fmt(v) -> str:
 
 
 def _write_tsv(path: Path, columns, rows):
-    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
-    with open(tmp, "w", newline="") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.writer(fh, delimiter="\t", lineterminator="\n")
         w.writerow(columns)
         for r in rows:
             w.writerow([_fmt(r.get(c)) for c in columns])
-    os.replace(tmp, path)
 
 
 RATIO_COLUMNS = ["spectrum", "ratio", "value", "sd"]

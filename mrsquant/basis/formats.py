@@ -17,10 +17,7 @@ brain metabolite resonates (docs/conventions.md).
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +25,7 @@ import numpy as np
 from .. import axes
 from ..errors import InputError
 from .basis import Basis
+from ..files import atomic_folder, atomic_path
 
 MANIFEST = "basis.json"
 FORMAT_VERSION = 1
@@ -40,24 +38,10 @@ def _safe_name(name: str) -> str:
 def _atomic_folder(path: Path, fill) -> None:
     """Create folder ``path`` by filling a temporary sibling, then renaming it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not path.is_dir():
         raise InputError(f"{path} exists and is not a folder")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with atomic_folder(path) as tmp:
         fill(tmp)
-        os.chmod(tmp, 0o755)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def orient(fids: np.ndarray, dwelltime_s: float, f0_mhz: float,
@@ -290,9 +274,8 @@ def write_jmrui(basis: Basis, path) -> None:
         out.append(f"Signal {k + 1} out of {len(basis.names)} in file")
         out.append("\n".join(f"{a.real:.8E}\t{a.imag:.8E}\t{b.real:.8E}\t{b.imag:.8E}"
                              for a, b in zip(basis.fids[k], spec[k])))
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(out) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(out) + "\n")
 
 
 # -- text folder (ISMRM fitting challenge: one 2-column file per metabolite) --

@@ -6,7 +6,6 @@ The ``.BASIS`` layout (LCModel manual Sec 8.6) and the namelist parser are descr
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from ..errors import InputError, MetadataError
 from ..io.lcmodel import (Namelist, check_fixed_width, complex_pairs, f0_from, fortran_e, namelist_value,
                           parse_namelists, read_lcmodel_raw, read_text)
 from .basis import Basis
+from ..files import atomic_path
 
 
 def is_basis_file(path) -> bool:
@@ -134,13 +134,8 @@ def write_lcmodel_basis(basis, path, *, digits: int = 17, zero_fill: bool = True
         vals[0::2], vals[1::2] = spec.real, spec.imag
         for i in range(0, vals.size, per_line * 2):
             out.append("".join(f"{fortran_e(v, digits):>{width}}" for v in vals[i:i + per_line * 2]))
-    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         tmp.write_text("\n".join(out) + "\n")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _raw_folder_files(path: Path) -> list[Path]:

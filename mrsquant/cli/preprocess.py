@@ -7,10 +7,10 @@ data, ``OUT_diff`` / ``OUT_sum``. All files are written atomically.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..errors import InputError
+from ..files import atomic_path
 
 
 def add_subparser(sub):
@@ -43,14 +43,8 @@ def _stem(path: Path) -> tuple[Path, str]:
 
 def write_table(df, path: Path) -> Path:
     """Write a DataFrame as TSV via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         df.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

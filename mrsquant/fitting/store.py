@@ -1,10 +1,11 @@
 """fit.nc: the fit Dataset on disk (NetCDF4 via h5netcdf; complex split into _real/_imag)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
+
+from ..files import atomic_path
 
 
 def save_fit(ds, path) -> Path:
@@ -22,13 +23,8 @@ def save_fit(ds, path) -> Path:
         else:
             out[name] = var
     out = out.assign_coords({k: (v.astype(str) if v.dtype == object else v) for k, v in ds.coords.items()})
-    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         out.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

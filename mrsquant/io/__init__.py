@@ -8,12 +8,12 @@ through pyMapVBVD and spec2nii, ``twix.py``).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..errors import InputError, MRSQuantError
 from ..spectra import Spectra
 from .registry import READERS, WRITERS
+from ..files import atomic_path
 
 __all__ = ["load", "save", "READERS", "WRITERS", "detect_format"]
 
@@ -76,14 +76,6 @@ def save(spectra: Spectra, path, **kwargs) -> Path:
     else:
         known = ", ".join(s for suffixes, _ in WRITERS for s in suffixes)
         raise InputError(f"{path}: cannot tell the output format from the name (known: {known})")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # keep the matched suffix last: nibabel picks the format from it
-    matched = next(s for s in suffixes if name.endswith(s))
-    tmp = path.with_name(f".{path.name[: -len(matched)]}.part{os.getpid()}{path.name[-len(matched):]}")
-    try:
+    with atomic_path(path) as tmp:      # keeps the suffix last: nibabel picks the format from it
         writer(spectra, tmp, **kwargs)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

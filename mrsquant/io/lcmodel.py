@@ -286,27 +286,14 @@ def read_lcmodel_raw(path, *, dwelltime_s: float | None = None,
     if nmid.get("BRUKER") is True:  # LCModel conjugates such data (manual, Sec 5.3)
         fid = fid.conj()
     ctl = read_control(control) if control is not None else _matching_control(path)
-    partner, partner_points = None, None
-    if _partner and path.suffix.lower() != ".h2o":
-        wp = water_partner_path(path)
-        if wp is not None:
-            try:
-                p_seq, p_nmid, p_text = _raw_header(wp)
-                partner = {**p_nmid, **p_seq}
-                partner_points = len(_NUMBER.findall(p_text)) // 2
-            except InputError:
-                partner = None
-    sources = [("file", {**nmid, **seqpar})]
-    if partner:
-        sources.append(("water partner", partner))
-    if ctl:
-        sources.append(("control file", ctl))
+    partner, partner_points = _partner_header(path) if _partner else (None, None)
+    sources = [vals for vals in ({**nmid, **seqpar}, partner, ctl) if vals]   # in order of precedence
     assumed = []
 
     def pick(kw, getter, default_key):
         if kw is not None:
             return float(kw)
-        for _name, vals in sources:
+        for vals in sources:
             v = getter(vals)
             if v is not None:
                 return v
@@ -316,28 +303,45 @@ def read_lcmodel_raw(path, *, dwelltime_s: float | None = None,
     dwell = pick(dwelltime_s, _dwell_from, "dwelltime_s")
     f0 = pick(spectrometer_frequency_mhz, f0_from, "spectrometer_frequency_mhz")
     if te_ms is None:
-        for _name, vals in sources:
-            if vals.get("ECHOT") not in (None, "") and isinstance(vals.get("ECHOT"), (int, float)):
-                if float(vals["ECHOT"]) >= 0:
-                    te_ms = float(vals["ECHOT"])
-                    break
-    n_expected = None
-    for _name, vals in sources:
-        for key in ("NUNFIL", "NUMBEROFPOINTS"):
-            if isinstance(vals.get(key), int):
-                n_expected = vals[key]
-                break
-        if n_expected:
-            break
+        te_ms = next((float(v["ECHOT"]) for v in sources
+                      if isinstance(v.get("ECHOT"), (int, float)) and float(v["ECHOT"]) >= 0), None)
+    data, dims = _split_fids(path, fid, sources, partner_points)
+    meta = _raw_meta(path, nmid, seqpar, ctl, control, assumed)
+    return Spectra(data=data, dims=dims, dwelltime_s=dwell, spectrometer_frequency_mhz=f0,
+                   te_ms=te_ms, tr_ms=tr_ms, meta=meta)
+
+
+def _partner_header(path: Path):
+    """``(header values, number of complex points)`` of a ``.RAW``'s ``.H2O`` partner, or ``(None, None)``."""
+    if path.suffix.lower() == ".h2o":
+        return None, None
+    wp = water_partner_path(path)
+    if wp is None:
+        return None, None
+    try:
+        p_seq, p_nmid, p_text = _raw_header(wp)
+    except InputError:
+        return None, None
+    return {**p_nmid, **p_seq}, len(_NUMBER.findall(p_text)) // 2
+
+
+def _split_fids(path: Path, fid, sources, partner_points):
+    """One FID, or ``(n, NUNFIL)`` FIDs (``("dyn",)``) when the header or control file says NUNFIL;
+    a point count that fits neither NUNFIL nor the water partner is a truncated file."""
+    n_expected = next((vals[key] for vals in sources for key in ("NUNFIL", "NUMBEROFPOINTS")
+                       if isinstance(vals.get(key), int) and vals[key]), None)
     if n_expected is None and partner_points and partner_points != fid.size:
         raise InputError(f"{path}: {fid.size} complex points but its water file has {partner_points}: "
                          f"truncated or mismatched pair")
-    data, dims = fid, ()
     if n_expected and fid.size != n_expected:
         if fid.size % n_expected:
             raise InputError(f"{path}: {fid.size} complex points but NUNFIL={n_expected}: "
                              f"truncated or mismatched file")
-        data, dims = fid.reshape(-1, n_expected), ("dyn",)
+        return fid.reshape(-1, n_expected), ("dyn",)
+    return fid, ()
+
+
+def _raw_meta(path: Path, nmid, seqpar, ctl, control, assumed) -> dict:
     meta = {"OriginalFile": [path.name], "SourceFormat": "LCModel .RAW",
             "ConversionMethod": "mrsquant LCModel reader"}
     if isinstance(nmid.get("ID"), str) and nmid["ID"].strip():
@@ -353,8 +357,7 @@ def read_lcmodel_raw(path, *, dwelltime_s: float | None = None,
         meta["LCModelControlFile"] = ctl.get("_FILE", str(control))
     if assumed:
         meta["AssumedParameters"] = assumed
-    return Spectra(data=data, dims=dims, dwelltime_s=dwell, spectrometer_frequency_mhz=f0,
-                   te_ms=te_ms, tr_ms=tr_ms, meta=meta)
+    return meta
 
 
 def water_partner(path) -> Spectra | None:

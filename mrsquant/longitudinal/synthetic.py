@@ -22,8 +22,6 @@ are not rounded).
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..basis.names import COMBINED
+from ..files import atomic_path
 
 __all__ = ["simulate_changes", "simulate_visits", "make_cohort", "SyntheticCohort",
            "BASELINE_RATIOS", "CRLB_PERCENT"]
@@ -127,13 +126,8 @@ class SyntheticCohort:
         for name, df in (("concentrations", self.concentrations), ("qc", self.qc),
                          ("scores", self.scores), ("truth", self.truth)):
             path = outdir / f"{name}.tsv"
-            fd, tmp = tempfile.mkstemp(dir=outdir, suffix=".tmp")
-            os.close(fd)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            df.to_csv(tmp, sep="\t", index=False, na_rep="n/a" if name == "scores" else "")
-            os.replace(tmp, path)
+            with atomic_path(path) as tmp:
+                df.to_csv(tmp, sep="\t", index=False, na_rep="n/a" if name == "scores" else "")
             paths[name] = path
         return paths
 

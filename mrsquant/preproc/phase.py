@@ -102,50 +102,12 @@ def find_reference_offset(spectra: Spectra, *, search_ppm: float = 0.5, peaks=No
     ``peaks_ppm`` (observed position of each found line), ``found``, ``ok`` (found and
     ``abs(offset) <= tolerance_ppm``) and a one-line ``message``.
     """
-    from .water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
-
     peaks = REFERENCE_PEAKS if peaks is None else peaks
-    fid = spectra.data.reshape(-1, spectra.n_points).mean(axis=0)
-    mean = spectra.replace(data=fid, dims=())
-    if float(water_residue_ratio(mean)) > WATER_RESIDUE_LIMIT:
-        # the dispersion wing of a large water residue distorts the magnitude lines: remove it
-        fid = remove_water(mean)[0].data
-    n = spectra.n_points * zero_fill
-    fz = np.zeros(n, complex)
-    fz[:spectra.n_points] = fid
-    ppm = axes.ppm_axis(n, spectra.dwelltime_s, spectra.spectrometer_frequency_mhz, spectra.centre_ppm)
-    mag = np.abs(axes.to_spectrum(fz))
-    ref = [(p, h) for p, h in peaks.values()]
-    lo = min(p for p, _ in ref) - search_ppm - 0.3
-    hi = max(p for p, _ in ref) + search_ppm + 0.3
-    win = axes.ppm_window(ppm, (lo, hi))
-    x, y = ppm[win], mag[win]
-    step = abs(ppm[1] - ppm[0])
-    # baseline: grey opening over 0.15 ppm (white top-hat): keeps narrow lines, removes
-    # whatever is broader or monotone (water tails, lipid humps, baseline)
-    y = np.clip(y - grey_opening(y, size=max(3, int(0.15 / step)), mode="nearest"), 0, None)
-    shifts = np.arange(-search_ppm, search_ppm + step / 2, step)
-    width = max(0.03, 4 * step)
-    per_line = np.array([[np.dot(y, _lorentz_comb(x, sh, width, [(p, 1.0)])) / h for p, h in ref]
-                         for sh in shifts])                                  # (shift, line)
-    score = np.sort(per_line, axis=1)[:, :2].sum(axis=1)
-    coarse = float(shifts[int(np.argmax(score))])
+    fid = _mean_without_water(spectra)
+    x, y = _line_magnitudes(spectra, fid, peaks, search_ppm, zero_fill)
+    coarse = _coarse_pattern_shift(x, y, peaks, search_ppm)
+    observed, height = _refine_lines(x, y, peaks, coarse)
     noise = _noise_sd(fid)
-    observed, height = {}, {}
-    for name, (p, _) in peaks.items():
-        m = np.flatnonzero(np.abs(x - (p + coarse)) <= 0.04)
-        if m.size < 3:
-            continue
-        i = m[np.argmax(y[m])]
-        if 0 < i < len(y) - 1:
-            a, b, c = y[i - 1], y[i], y[i + 1]
-            d = a - 2 * b + c
-            frac = 0.5 * (a - c) / d if d != 0 else 0.0
-            observed[name] = float(x[i] + np.clip(frac, -1, 1) * (x[i + 1] - x[i]))
-        else:
-            observed[name] = float(x[i])
-        # a line is a local maximum inside its window, not the edge of a slope (a water tail)
-        height[name] = float(y[i]) if m[0] < i < m[-1] else 0.0
     strong = [nm for nm in observed if noise > 0 and height[nm] > LINE_SNR_MIN * noise]
     consistent = [nm for nm in strong
                   if sum(abs((observed[nm] - observed[o]) - (peaks[nm][0] - peaks[o][0])) <= SPACING_TOLERANCE_PPM
@@ -167,6 +129,68 @@ def find_reference_offset(spectra: Spectra, *, search_ppm: float = 0.5, peaks=No
         msg = (f"spectrum looks mis-referenced by {offset:+.3f} ppm ({where}); "
                f"re-reference before fitting")
     return {"offset_ppm": offset, "peaks_ppm": observed, "found": bool(found), "ok": bool(ok), "message": msg}
+
+
+def _mean_without_water(spectra: Spectra) -> np.ndarray:
+    """The mean FID over all leading axes, with a large water residue removed (HLSVD): the
+    dispersion wing of a large water residue distorts the magnitude lines."""
+    from .water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
+
+    fid = spectra.data.reshape(-1, spectra.n_points).mean(axis=0)
+    mean = spectra.replace(data=fid, dims=())
+    if float(water_residue_ratio(mean)) > WATER_RESIDUE_LIMIT:
+        fid = remove_water(mean)[0].data
+    return fid
+
+
+def _line_magnitudes(spectra: Spectra, fid, peaks, search_ppm, zero_fill):
+    """``(ppm, magnitude)`` around the reference lines, zero-filled, with broad features removed
+    by a grey opening over 0.15 ppm (white top-hat: keeps narrow lines, removes water tails,
+    lipid humps and baseline)."""
+    n = spectra.n_points * zero_fill
+    fz = np.zeros(n, complex)
+    fz[:spectra.n_points] = fid
+    ppm = axes.ppm_axis(n, spectra.dwelltime_s, spectra.spectrometer_frequency_mhz, spectra.centre_ppm)
+    mag = np.abs(axes.to_spectrum(fz))
+    lo = min(p for p, _ in peaks.values()) - search_ppm - 0.3
+    hi = max(p for p, _ in peaks.values()) + search_ppm + 0.3
+    win = axes.ppm_window(ppm, (lo, hi))
+    x, y = ppm[win], mag[win]
+    step = abs(ppm[1] - ppm[0])
+    return x, np.clip(y - grey_opening(y, size=max(3, int(0.15 / step)), mode="nearest"), 0, None)
+
+
+def _coarse_pattern_shift(x, y, peaks, search_ppm) -> float:
+    """The shift whose two weakest height-normalised line matches score highest (so one huge
+    line, e.g. residual water or lipid, cannot pull the pattern onto itself)."""
+    step = abs(x[1] - x[0])
+    ref = list(peaks.values())
+    shifts = np.arange(-search_ppm, search_ppm + step / 2, step)
+    width = max(0.03, 4 * step)
+    per_line = np.array([[np.dot(y, _lorentz_comb(x, sh, width, [(p, 1.0)])) / h for p, h in ref]
+                         for sh in shifts])                                  # (shift, line)
+    score = np.sort(per_line, axis=1)[:, :2].sum(axis=1)
+    return float(shifts[int(np.argmax(score))])
+
+
+def _refine_lines(x, y, peaks, coarse):
+    """Each line's position (parabola through the maximum within 0.04 ppm of its shifted
+    reference) and height (0 when the maximum is at the window edge: a slope, not a line)."""
+    observed, height = {}, {}
+    for name, (p, _) in peaks.items():
+        m = np.flatnonzero(np.abs(x - (p + coarse)) <= 0.04)
+        if m.size < 3:
+            continue
+        i = m[np.argmax(y[m])]
+        if 0 < i < len(y) - 1:
+            a, b, c = y[i - 1], y[i], y[i + 1]
+            d = a - 2 * b + c
+            frac = 0.5 * (a - c) / d if d != 0 else 0.0
+            observed[name] = float(x[i] + np.clip(frac, -1, 1) * (x[i + 1] - x[i]))
+        else:
+            observed[name] = float(x[i])
+        height[name] = float(y[i]) if m[0] < i < m[-1] else 0.0
+    return observed, height
 
 
 def check_reference(spectra: Spectra, *, tolerance_ppm: float = 0.05, **kw) -> dict:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..fitting.quality import (SINGLETS, fit_quality, fit_quality_number, peak_height,  # noqa: F401
                                reference_singlet, singlet_fwhm_hz, snr_kreis, snr_lcmodel)
+from .style import is_nuisance
 
 #: Thresholds of the status column (docs/conventions.md). Status flags are
 #: advisory: they name what a person should look at before signing off.
@@ -149,6 +150,30 @@ def assess(ds, rules=STATUS_RULES) -> tuple[list[str], list[str]]:
     (``SNR 3.2 < 5``; ``shift at bound -0.25 ppm``; ``Gln/tCr 2.7 > 1.2``...), empty when ok.
     Criteria and thresholds: :data:`STATUS_RULES`, docs/conventions.md.
     """
+    feats = _signal_features(ds)
+    statuses, reasons = [], []
+    for i in range(len(feats["naa"])):
+        prev = str(ds["status"].values[i]) if "status" in ds else "ok"
+        if prev.startswith("failed"):
+            statuses.append(prev)
+            reasons.append(prev.split(":", 1)[1].strip() if ":" in prev else prev)
+            continue
+        flags: dict[str, list[str]] = {}
+
+        def flag(kind, why, _flags=flags):
+            _flags.setdefault(kind, []).append(why)
+        _quality_flags(ds, i, feats, rules, flag)
+        _estimate_flags(ds, i, rules, flag)
+        statuses.append("; ".join(flags) if flags else "ok")
+        reasons.append("; ".join(w for ws in flags.values() for w in ws))
+    return statuses, reasons
+
+
+def _signal_features(ds) -> dict:
+    """Per spectrum: NAA height, 0.9-1.5 ppm lipid height, tallest fitted peak, noise SD and the
+    largest narrow residual feature (after a 9-point running median) in noise SDs."""
+    from scipy.ndimage import median_filter   # heavy: only when statuses are assessed
+
     ppm = ds["ppm"].values
     data = ds["data"].values
     base = ds["baseline"].values
@@ -159,69 +184,61 @@ def assess(ds, rules=STATUS_RULES) -> tuple[list[str], list[str]]:
     lip = (data - base)[:, lip_sel].real.max(axis=1) if lip_sel.any() else np.zeros(len(naa))
     tallest = np.nanmax((fit - base).real, axis=1) if fit.size else np.zeros(len(naa))
     resid = np.abs(data - fit)
-    # a narrow artefact: largest residual after a 9-point running median is removed
-    from scipy.ndimage import median_filter
     hp = resid - median_filter(resid, size=(1, 9))
-    art = hp.max(axis=1) / noise
-    statuses, reasons = [], []
-    for i in range(len(naa)):
-        prev = str(ds["status"].values[i]) if "status" in ds else "ok"
-        if prev.startswith("failed"):
-            statuses.append(prev)
-            reasons.append(prev.split(":", 1)[1].strip() if ":" in prev else prev)
-            continue
-        flags: dict[str, list[str]] = {}
+    return {"naa": naa, "lip": lip, "tallest": tallest, "noise": noise, "art": hp.max(axis=1) / noise}
 
-        def flag(kind, why):
-            flags.setdefault(kind, []).append(why)
-        snr = _var(ds, "snr", i)
-        if not np.isfinite(snr) or snr < rules["low_snr"]:
-            flag("low SNR", f"SNR {snr:.3g} < {rules['low_snr']:g}" if np.isfinite(snr) else "SNR not measurable")
-        fw = _var(ds, "fwhm_ppm", i)
-        if np.isfinite(fw) and fw > rules["broad_fwhm_ppm"]:
-            flag("broad lines", f"FWHM {fw:.3g} ppm > {rules['broad_fwhm_ppm']:g}")
-        if naa[i] > 0 and lip[i] > rules["lipid_ratio"] * naa[i]:
-            flag("lipid", f"0.9-1.5 ppm peak {lip[i] / naa[i]:.3g} x NAA > {rules['lipid_ratio']:g}")
-        if art[i] > rules["artefact_sigma"]:
-            flag("artefact", f"narrow residual feature {art[i]:.3g} noise SD > {rules['artefact_sigma']:g}")
-        fqn = _var(ds, "fqn", i)
-        misfit = np.sqrt(max(fqn - 1.0, 0.0)) * noise[i] / tallest[i] if np.isfinite(fqn) and tallest[i] > 0 \
-            else np.nan
-        if np.isfinite(fqn) and fqn > rules["poor_fit_fqn"] and not (misfit <= rules["poor_fit_misfit"]):
-            flag("poor fit", f"FQN {fqn:.3g} > {rules['poor_fit_fqn']:g}, misfit "
-                             f"{100 * misfit:.3g} % of the tallest peak > {100 * rules['poor_fit_misfit']:g} %")
-        bounds = str(_var(ds, "at_bounds", i, "") or "")
-        if bounds and bounds != "nan":
-            for b in bounds.split("; "):
-                flag("at bounds", b)
-        present = [m for m in MAIN_ZERO if "amplitude" in ds and m in ds["metabolite"].values
-                   and np.isfinite(_met(ds, "amplitude", i, m))]
-        zero = [m for m in present if _met(ds, "amplitude", i, m) <= 0]
-        if zero:
-            flag("main metabolites zero", f"{', '.join(zero)} fitted as 0")
-        weak = [m for m in present if m not in zero and _met(ds, "crlb_percent", i, m) > 100]
-        if weak:     # not distinguishable from 0
-            flag("main metabolites zero", f"{', '.join(weak)} not detected (CRLB > 100 %)")
-            zero = zero + weak
-        if "ratio_tcr" in ds and "tCr" not in zero:
-            for m, hi in IMPLAUSIBLE_RATIO_TCR.items():
-                r = _met(ds, "ratio_tcr", i, m)
-                if np.isfinite(r) and r > hi:
-                    flag("implausible", f"{m}/tCr {r:.3g} > {hi:g}")
-        tcr_mm = _met(ds, "conc_mm", i, "tCr")
-        lo, hi = rules["tcr_mm"]
-        if np.isfinite(tcr_mm) and not lo <= tcr_mm <= hi:
-            flag("implausible", f"tCr {tcr_mm:.3g} mM outside {lo:g}-{hi:g} mM (check the water reference)")
-        if "prior_influence" in ds:
-            from .style import is_nuisance
-            mets = [m for m in ds["metabolite"].values if not is_nuisance(str(m))]
-            heavy = [f"{m} {_met(ds, 'prior_influence', i, m):.2f}" for m in mets
-                     if _met(ds, "prior_influence", i, m) > rules["prior_influence"]]
-            if heavy:
-                flag("prior-dominated", f"prior influence > {rules['prior_influence']:g}: {', '.join(heavy)}")
-        statuses.append("; ".join(flags) if flags else "ok")
-        reasons.append("; ".join(w for ws in flags.values() for w in ws))
-    return statuses, reasons
+
+def _quality_flags(ds, i, feats, rules, flag) -> None:
+    """Spectrum quality: SNR, linewidth, lipid, artefact, fit quality, parameters at bounds."""
+    naa, lip, art = feats["naa"], feats["lip"], feats["art"]
+    snr = _var(ds, "snr", i)
+    if not np.isfinite(snr) or snr < rules["low_snr"]:
+        flag("low SNR", f"SNR {snr:.3g} < {rules['low_snr']:g}" if np.isfinite(snr) else "SNR not measurable")
+    fw = _var(ds, "fwhm_ppm", i)
+    if np.isfinite(fw) and fw > rules["broad_fwhm_ppm"]:
+        flag("broad lines", f"FWHM {fw:.3g} ppm > {rules['broad_fwhm_ppm']:g}")
+    if naa[i] > 0 and lip[i] > rules["lipid_ratio"] * naa[i]:
+        flag("lipid", f"0.9-1.5 ppm peak {lip[i] / naa[i]:.3g} x NAA > {rules['lipid_ratio']:g}")
+    if art[i] > rules["artefact_sigma"]:
+        flag("artefact", f"narrow residual feature {art[i]:.3g} noise SD > {rules['artefact_sigma']:g}")
+    fqn = _var(ds, "fqn", i)
+    tallest, noise = feats["tallest"][i], feats["noise"][i]
+    misfit = np.sqrt(max(fqn - 1.0, 0.0)) * noise / tallest if np.isfinite(fqn) and tallest > 0 else np.nan
+    if np.isfinite(fqn) and fqn > rules["poor_fit_fqn"] and not (misfit <= rules["poor_fit_misfit"]):
+        flag("poor fit", f"FQN {fqn:.3g} > {rules['poor_fit_fqn']:g}, misfit "
+                         f"{100 * misfit:.3g} % of the tallest peak > {100 * rules['poor_fit_misfit']:g} %")
+    bounds = str(_var(ds, "at_bounds", i, "") or "")
+    if bounds and bounds != "nan":
+        for b in bounds.split("; "):
+            flag("at bounds", b)
+
+
+def _estimate_flags(ds, i, rules, flag) -> None:
+    """The estimates: main metabolites zero or undetected, implausible ratios or tCr mM, prior-dominated."""
+    present = [m for m in MAIN_ZERO if "amplitude" in ds and m in ds["metabolite"].values
+               and np.isfinite(_met(ds, "amplitude", i, m))]
+    zero = [m for m in present if _met(ds, "amplitude", i, m) <= 0]
+    if zero:
+        flag("main metabolites zero", f"{', '.join(zero)} fitted as 0")
+    weak = [m for m in present if m not in zero and _met(ds, "crlb_percent", i, m) > 100]
+    if weak:     # not distinguishable from 0
+        flag("main metabolites zero", f"{', '.join(weak)} not detected (CRLB > 100 %)")
+        zero = zero + weak
+    if "ratio_tcr" in ds and "tCr" not in zero:
+        for m, hi in IMPLAUSIBLE_RATIO_TCR.items():
+            r = _met(ds, "ratio_tcr", i, m)
+            if np.isfinite(r) and r > hi:
+                flag("implausible", f"{m}/tCr {r:.3g} > {hi:g}")
+    tcr_mm = _met(ds, "conc_mm", i, "tCr")
+    lo, hi = rules["tcr_mm"]
+    if np.isfinite(tcr_mm) and not lo <= tcr_mm <= hi:
+        flag("implausible", f"tCr {tcr_mm:.3g} mM outside {lo:g}-{hi:g} mM (check the water reference)")
+    if "prior_influence" in ds:
+        mets = [m for m in ds["metabolite"].values if not is_nuisance(str(m))]
+        heavy = [f"{m} {_met(ds, 'prior_influence', i, m):.2f}" for m in mets
+                 if _met(ds, "prior_influence", i, m) > rules["prior_influence"]]
+        if heavy:
+            flag("prior-dominated", f"prior influence > {rules['prior_influence']:g}: {', '.join(heavy)}")
 
 
 def status_flags(ds, rules=STATUS_RULES) -> list[str]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 
 from .preprocessing import normalise_preprocessing
 from .style import basis_label, software_label
+from ..files import atomic_path
 
 NOT_IN_HEADER = "not in header"
 
@@ -111,7 +110,7 @@ def _stat(ds, var, unit="", fmt="{:.3g}"):
 
 
 def checklist(ds, *, preprocessing=None):
-    """The MRSinMRS table for a fit Dataset.
+    """The MRSinMRS table for a fit Dataset (Lin et al. 2021): four sections.
 
     Parameters
     ----------
@@ -126,7 +125,6 @@ def checklist(ds, *, preprocessing=None):
     -------
     list of (section, list of (item, value))
     """
-
     a = ds.attrs
     headers = _json(a.get("header"), [])
     if isinstance(headers, dict):
@@ -135,7 +133,11 @@ def checklist(ds, *, preprocessing=None):
     if preprocessing is None:
         preprocessing = _json(a.get("preprocessing"), [])
     pre = [normalise_preprocessing(p) for p in (preprocessing or []) if p is not None]
+    return [_hardware(headers, a), _acquisition(headers, a, pre), _analysis(ds, a, pre), _quality(ds)]
 
+
+def _hardware(headers, a):
+    """Section 1: field, manufacturer, model and software, coils."""
     f0 = _collect(headers, "SpectrometerFrequency")
     nucleus = _collect(headers, "ResonantNucleus") or ([str(a["nucleus"])] if "nucleus" in a else [])
     field = _collect(headers, "MagneticFieldStrength", "FieldStrength")
@@ -160,6 +162,17 @@ def checklist(ds, *, preprocessing=None):
     coil_text = nuc_text + ("; ".join(coils) if coils else
                             "coil names " + NOT_IN_HEADER) + "; channels, type, body part: " + NOT_IN_HEADER
 
+    return (SECTIONS[0], [
+        ("a. Field strength [T]", _join(field)),
+        ("b. Manufacturer", _join(_collect(headers, "Manufacturer"))),
+        ("c. Model (hardware and software version)", model_sw),
+        ("d. RF coils: nuclei, number of channels, type, body part", coil_text),
+        ("e. Additional hardware", NOT_IN_HEADER),
+    ])
+
+
+def _acquisition(headers, a, pre):
+    """Section 2: sequence, voxel, TR/TE, averages, other parameters, water suppression."""
     te = _collect(headers, "EchoTime")
     tr = _collect(headers, "RepetitionTime")
     te_ms = [f"{float(v) * 1000:g}" for v in te] if te else (
@@ -201,6 +214,23 @@ def checklist(ds, *, preprocessing=None):
                                    if ws_on else NOT_IN_HEADER)
     trig = _collect(headers, "SequenceTriggered")
 
+    return (SECTIONS[1], [
+        ("a. Pulse sequence", seq_text),
+        ("b. Volume of interest (VOI) location", NOT_IN_HEADER),
+        ("c. Nominal VOI size [cm3, mm3]", _join(vox)),
+        ("d. Repetition time (TR), echo time (TE) [ms]",
+         f"TR {_join(tr_ms, 'ms')}, TE {_join(te_ms, 'ms')}"),
+        ("e. Total number of excitations or acquisitions per spectrum", _join(averages)),
+        ("f. Additional sequence parameters", ", ".join(extra) or NOT_IN_HEADER),
+        ("g. Water suppression method", ws_text),
+        ("h. Shimming method, reference peak and thresholds", NOT_IN_HEADER),
+        ("i. Triggering or motion correction method",
+         f"sequence triggered: {_join(trig)}" if trig else NOT_IN_HEADER),
+    ])
+
+
+def _analysis(ds, a, pre):
+    """Section 3: software, processing steps, output measures, quantification assumptions."""
     opts = _json(a.get("model_options"), {})
     opt_text = (", ".join(f"{k}={v}" for k, v in opts.items() if k != "ppm_range")
                 if isinstance(opts, dict) else str(opts))
@@ -220,6 +250,18 @@ def checklist(ds, *, preprocessing=None):
     quant += ("; water reference: " + (f"{len(water)} file(s)" if water else "none")
               + "; relaxation and tissue corrections: see quantification settings")
 
+    return (SECTIONS[2], [
+        ("a. Analysis software", software_label(a.get("software_version"))),
+        ("b. Processing steps deviating from quoted reference or product",
+         ("preprocessing applied: " + ", ".join(steps)) if steps else
+         "no preprocessing record in the fit results"),
+        ("c. Output measure", outputs),
+        ("d. Quantification references and assumptions, fitting model assumptions", quant),
+    ])
+
+
+def _quality(ds):
+    """Section 4: reported SNR and linewidth, exclusions, fit quality."""
     status = [str(s) for s in ds["status"].values] if "status" in ds else []
     n_fail = sum(s.lower().startswith("failed") for s in status)
     n_flag = sum(s != "ok" and not s.lower().startswith("failed") for s in status)
@@ -233,48 +275,18 @@ def checklist(ds, *, preprocessing=None):
         f"SNR (LCModel convention) {snr_l}" if snr_l else None,
         f"FWHM {fwhm} = {fwhm_ppm}" if fwhm else None] if x) or "not available (failed fits)"
 
-    return [
-        (SECTIONS[0], [
-            ("a. Field strength [T]", _join(field)),
-            ("b. Manufacturer", _join(_collect(headers, "Manufacturer"))),
-            ("c. Model (hardware and software version)", model_sw),
-            ("d. RF coils: nuclei, number of channels, type, body part", coil_text),
-            ("e. Additional hardware", NOT_IN_HEADER),
-        ]),
-        (SECTIONS[1], [
-            ("a. Pulse sequence", seq_text),
-            ("b. Volume of interest (VOI) location", NOT_IN_HEADER),
-            ("c. Nominal VOI size [cm3, mm3]", _join(vox)),
-            ("d. Repetition time (TR), echo time (TE) [ms]",
-             f"TR {_join(tr_ms, 'ms')}, TE {_join(te_ms, 'ms')}"),
-            ("e. Total number of excitations or acquisitions per spectrum", _join(averages)),
-            ("f. Additional sequence parameters", ", ".join(extra) or NOT_IN_HEADER),
-            ("g. Water suppression method", ws_text),
-            ("h. Shimming method, reference peak and thresholds", NOT_IN_HEADER),
-            ("i. Triggering or motion correction method",
-             f"sequence triggered: {_join(trig)}" if trig else NOT_IN_HEADER),
-        ]),
-        (SECTIONS[2], [
-            ("a. Analysis software", software_label(a.get("software_version"))),
-            ("b. Processing steps deviating from quoted reference or product",
-             ("preprocessing applied: " + ", ".join(steps)) if steps else
-             "no preprocessing record in the fit results"),
-            ("c. Output measure", outputs),
-            ("d. Quantification references and assumptions, fitting model assumptions", quant),
-        ]),
-        (SECTIONS[3], [
-            ("a. Reported variables (SNR, linewidth with reference peaks)", reported),
-            ("b. Data exclusion criteria",
-             f"status not 'ok' is reported per spectrum (failed, low SNR, broad lines, lipid, "
-             f"artefact, poor fit); here {n_fail} failed and {n_flag} flagged of {len(status)}; "
-             f"CRLB limits: main metabolites > 20 %, low-concentration metabolites judged on "
-             f"absolute CRLB"),
-            ("c. Quality measures of postprocessing model fitting",
-             "CRLB (% and absolute) per metabolite; fit-quality number (FQN) "
-             + (fqn or "n/a") + "; residual shown on each spectrum page"),
-            ("d. Sample spectrum", "see the per-spectrum pages of report.pdf"),
-        ]),
-    ]
+    return (SECTIONS[3], [
+        ("a. Reported variables (SNR, linewidth with reference peaks)", reported),
+        ("b. Data exclusion criteria",
+         f"status not 'ok' is reported per spectrum (failed, low SNR, broad lines, lipid, "
+         f"artefact, poor fit); here {n_fail} failed and {n_flag} flagged of {len(status)}; "
+         f"CRLB limits: main metabolites > 20 %, low-concentration metabolites judged on "
+         f"absolute CRLB"),
+        ("c. Quality measures of postprocessing model fitting",
+         "CRLB (% and absolute) per metabolite; fit-quality number (FQN) "
+         + (fqn or "n/a") + "; residual shown on each spectrum page"),
+        ("d. Sample spectrum", "see the per-spectrum pages of report.pdf"),
+    ])
 
 
 def _finite(x):
@@ -302,14 +314,8 @@ def to_markdown(table, *, title="MRSinMRS checklist") -> str:
 def write_markdown(table, path) -> Path:
     """Write :func:`to_markdown` to ``path`` atomically."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".md.part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(to_markdown(table))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        tmp.write_text(to_markdown(table), encoding="utf-8")
     return path
 
 

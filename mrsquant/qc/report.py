@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import numpy as np
 
 from ..basis.names import COMBINED
 from ..errors import InputError
+from ..files import atomic_path
 from . import cohort, mrsinmrs, style
 from .notes import reliability_notes
 from .preprocessing import normalise_preprocessing, preprocessing_entry  # noqa: F401  (re-exported)
@@ -597,6 +596,41 @@ def _layout(n_rows: int, preprocessing: bool):
     return (fit_bottom, h_fit), (comp_bottom, h_comp), None, comp_bottom - 0.06
 
 
+def _page_header(fig, ds, name, status, kind, failed, src) -> None:
+    """Title, status line, input and software version at the top of a spectrum page."""
+    fig.text(0.05, 0.975, f"mrsquant QC report \u2013 {name}", fontsize=13, fontweight="bold",
+             va="top")
+    fig.text(0.05, 0.952, "Status:", fontsize=9, fontweight="bold", va="top")
+    width = 67 if failed else 80
+    head = status if len(status) <= width else status[: width - 3] + "..."
+    fig.text(0.115, 0.952, ("FIT FAILED \u2013 " + head) if failed else head,
+             fontsize=9, fontweight="bold", va="top", color=style.STATUS_COLOURS[
+                 "failed" if failed else kind])
+    fig.text(0.05, 0.935, f"Input: {_shorten(src, 95)}", fontsize=7, va="top", color="#333333")
+    fig.text(0.95, 0.975, style.software_label(ds.attrs.get("software_version")), fontsize=7,
+             ha="right", va="top", color="#555555")
+
+
+def _side_column(fig, ds, i, table_top, quality, model_lines, status, kind, failed) -> None:
+    """The right-hand column beside the table: quality numbers, status and its reasons, inputs/model."""
+    x = 0.585
+    fig.text(x, table_top + 0.012, "Quality", fontsize=8, fontweight="bold", va="bottom")
+    y = _draw_keyvals(fig, x, table_top, quality)
+    fig.text(x, y, "Status", fontsize=6.3, fontweight="bold", va="top")
+    status_lines = textwrap.wrap(status, 42)[:3] or [""]
+    for k, ln in enumerate(status_lines):
+        fig.text(x + 0.11, y - k * 0.0098, ln, fontsize=6.3, va="top",
+                 color=style.STATUS_COLOURS["failed" if failed else kind], fontweight="bold")
+    y -= 0.0098 * len(status_lines) + 0.002
+    reasons = str(_get(ds, "reasons", i, "") or "")
+    if reasons and reasons != "nan" and not failed:
+        y = _draw_keyvals(fig, x, y, [("Why", reasons.replace("; ", "\n"))], max_lines=8, split_lines=True)
+    y -= 0.006
+    fig.text(x, y, "Inputs and model", fontsize=8, fontweight="bold", va="top")
+    y -= 0.016
+    _draw_keyvals(fig, x, y, model_lines)
+
+
 def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessing=None,
                        crlb_limit_percent=style.CRLB_LIMIT_PERCENT):
     """Draw the page of spectrum ``i`` of ``ds`` on an A4 portrait ``Figure``.
@@ -633,19 +667,7 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
         sub = qc[qc["spectrum"].astype(str) == name]
         qc_row = sub.iloc[0] if len(sub) else None
 
-    # header
-    fig.text(0.05, 0.975, f"mrsquant QC report \u2013 {name}", fontsize=13, fontweight="bold",
-             va="top")
-    fig.text(0.05, 0.952, "Status:", fontsize=9, fontweight="bold", va="top")
-    width = 67 if failed else 80
-    head = status if len(status) <= width else status[: width - 3] + "..."
-    fig.text(0.115, 0.952, ("FIT FAILED \u2013 " + head) if failed else head,
-             fontsize=9, fontweight="bold", va="top", color=style.STATUS_COLOURS[
-                 "failed" if failed else kind])
-    src = _input_for(name, i, inputs, ds.sizes["spectrum"])
-    fig.text(0.05, 0.935, f"Input: {_shorten(src, 95)}", fontsize=7, va="top", color="#333333")
-    fig.text(0.95, 0.975, style.software_label(ds.attrs.get("software_version")), fontsize=7,
-             ha="right", va="top", color="#555555")
+    _page_header(fig, ds, name, status, kind, failed, _input_for(name, i, inputs, ds.sizes["spectrum"]))
 
     n_rows = ds.sizes.get("metabolite", 0)
     r_fit, r_comp, r_pre, table_top = _layout(n_rows, has_pre_plot)
@@ -663,23 +685,8 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
     _draw_table(fig, rows, has_mm, (0.05, 0.035, 0.55, table_top), failed=failed,
                 limit_percent=crlb_limit_percent)
 
-    x = 0.585
-    fig.text(x, table_top + 0.012, "Quality", fontsize=8, fontweight="bold", va="bottom")
-    items = _qc_lines(ds, i, qc_row, pre, water_refs, inputs)
-    y = _draw_keyvals(fig, x, table_top, items)
-    fig.text(x, y, "Status", fontsize=6.3, fontweight="bold", va="top")
-    status_lines = textwrap.wrap(status, 42)[:3] or [""]
-    for k, ln in enumerate(status_lines):
-        fig.text(x + 0.11, y - k * 0.0098, ln, fontsize=6.3, va="top",
-                 color=style.STATUS_COLOURS["failed" if failed else kind], fontweight="bold")
-    y -= 0.0098 * len(status_lines) + 0.002
-    reasons = str(_get(ds, "reasons", i, "") or "")
-    if reasons and reasons != "nan" and not failed:
-        y = _draw_keyvals(fig, x, y, [("Why", reasons.replace("; ", "\n"))], max_lines=8, split_lines=True)
-    y -= 0.006
-    fig.text(x, y, "Inputs and model", fontsize=8, fontweight="bold", va="top")
-    y -= 0.016
-    y = _draw_keyvals(fig, x, y, _model_lines(ds, i, inputs, water_refs))
+    _side_column(fig, ds, i, table_top, _qc_lines(ds, i, qc_row, pre, water_refs, inputs),
+                 _model_lines(ds, i, inputs, water_refs), status, kind, failed)
     if water_drawn:
         _water_panel(fig, [0.775, r_comp[0], 0.175, r_comp[1]], ds, i)
     fig.text(0.5, 0.012, f"{name} \u2013 ppm axis referenced to water at 4.65 ppm unless the input "
@@ -690,12 +697,6 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
 # ---------------------------------------------------------------------------
 # the whole report
 # ---------------------------------------------------------------------------
-def _mode_from_umask(path) -> None:
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
-
-
 def _new_page(landscape=False):
     from matplotlib.figure import Figure
 
@@ -756,34 +757,25 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
     pre = _per_spectrum(preprocessing if preprocessing not in ([], {}, "") else None, names)
     checklist = mrsinmrs.checklist(ds, preprocessing=pre)
 
-    fd, tmp = tempfile.mkstemp(suffix=".pdf.part", dir=path.parent)
-    os.close(fd)
-    try:
-        with matplotlib.rc_context(RC):
-            with PdfPages(tmp, metadata={"Title": title or f"mrsquant QC report ({len(names)} spectra)",
-                                         "Creator": style.software_label(ds.attrs.get("software_version")),
-                                         "CreationDate": None}) as pdf:
-                if len(names) > 1:
-                    for fig in cohort.summary_pages(ds, qc=qc, title=title,
-                                                    crlb_limit_percent=crlb_limit_percent):
-                        pdf.savefig(fig)
-                for i in range(len(names)):
-                    fig = _new_page()
-                    draw_spectrum_page(fig, ds, i, concentrations=concentrations, qc=qc,
-                                       preprocessing=pre[i], crlb_limit_percent=crlb_limit_percent)
+    with atomic_path(path) as tmp, matplotlib.rc_context(RC):
+        with PdfPages(tmp, metadata={"Title": title or f"mrsquant QC report ({len(names)} spectra)",
+                                     "Creator": style.software_label(ds.attrs.get("software_version")),
+                                     "CreationDate": None}) as pdf:
+            if len(names) > 1:
+                for fig in cohort.summary_pages(ds, qc=qc, title=title,
+                                                crlb_limit_percent=crlb_limit_percent):
                     pdf.savefig(fig)
+            for i in range(len(names)):
                 fig = _new_page()
-                mrsinmrs.draw_page(fig, checklist)
+                draw_spectrum_page(fig, ds, i, concentrations=concentrations, qc=qc,
+                                   preprocessing=pre[i], crlb_limit_percent=crlb_limit_percent)
                 pdf.savefig(fig)
-        _mode_from_umask(tmp)             # mkstemp makes 0600
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            fig = _new_page()
+            mrsinmrs.draw_page(fig, checklist)
+            pdf.savefig(fig)
     if mrsinmrs_path is not False:
         md = Path(mrsinmrs_path) if mrsinmrs_path else path.with_name("mrsinmrs.md")
         mrsinmrs.write_markdown(checklist, md)
-        _mode_from_umask(md)
     return path
 
 
