@@ -29,6 +29,7 @@ from .. import __version__, axes
 from ..errors import InputError
 from .basis import Basis
 from .names import canonical_name
+from .pulses import adiabatic_b1_hz, as_pulse, inversion_fwhm_hz, kron_rotations, spinor_rotations
 from .spin_systems import HETERO_SPIN, SpinGroup, available_metabolites, spin_system
 
 SEQUENCES = ("pulse-acquire", "press", "steam", "slaser", "mega-press")
@@ -165,8 +166,6 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
     """
     seq = sequence.lower()
     te = float(te_ms) * 1e-3
-    exc = ("pulse", 90.0, 90.0, None)          # 90 about y: Iz -> Ix
-    ref = lambda: ("pulse", 180.0, 0.0, None)  # noqa: E731  180 about x
     if seq not in SEQUENCES:
         raise InputError(f"unknown sequence {sequence!r}; choose from {', '.join(SEQUENCES)}")
     if refocusing is not None and seq not in ("press", "slaser"):
@@ -176,71 +175,94 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
     if editing is not None and seq != "mega-press":
         raise InputError("shaped editing pulses are for mega-press only")
     if seq == "pulse-acquire":
-        return [exc]
+        return [_EXCITE]
     if te <= 0:
         raise InputError(f"{sequence} needs a positive TE, got {te_ms} ms")
-    if seq in ("press", "mega-press"):
-        if te1_ms is None and te2_ms is None:
-            te1 = te / 2 if seq == "press" else min(te / 2, 0.015)
-            te2 = te - te1
-        else:
-            te1 = te - te2_ms * 1e-3 if te1_ms is None else te1_ms * 1e-3
-            te2 = te - te1 if te2_ms is None else te2_ms * 1e-3
-        if te1 <= 0 or te2 <= 0 or abs(te1 + te2 - te) > 1e-6:
-            raise InputError(f"TE1 + TE2 must equal TE with both positive "
-                             f"(TE {te_ms}, TE1 {te1 * 1e3:g}, TE2 {te2 * 1e3:g} ms)")
-        if refocusing is not None:
-            r1 = ("shaped", *refocusing, 1, "single")
-            r2 = ("shaped", *refocusing, -1, "single")
-            return [exc, ("filter", -1), ("delay", te1 / 2), r1, ("delay", (te1 + te2) / 2), r2,
-                    ("delay", te2 / 2)]
-        if seq == "press" or edit_ppm is None:
-            return [exc, ("delay", te1 / 2), ref(), ("delay", (te1 + te2) / 2), ref(),
-                    ("delay", te2 / 2)]
-        if te1 > te2 + 1e-9:
-            raise InputError("mega-press needs TE1 <= TE2 to place the editing pulses")
-        t2 = te1 + te2 / 2
-        e1, e2 = t2 - te / 4, t2 + te / 4
-        band = ("pulse", 180.0, 0.0, (float(edit_ppm), float(edit_bw_hz)))
-        head = [exc]
-        if editing is not None:
-            pulse, dur = editing
-            room = min(e1 - te1 / 2, t2 - e1, e2 - t2, te - e2)   # centre to nearest event
-            if dur <= 0 or dur / 2 > room + 1e-9:
-                raise InputError(
-                    f"editing pulse of {dur * 1e3:g} ms does not fit the MEGA-PRESS timing "
-                    f"(TE {te * 1e3:g}, TE1 {te1 * 1e3:g}, TE2 {te2 * 1e3:g} ms): it is centred "
-                    f"{(e1 - te1 / 2) * 1e3:g} ms after the 1st refocusing pulse, "
-                    f"{(t2 - e1) * 1e3:g} ms from the 2nd and {(te - e2) * 1e3:g} ms before the "
-                    f"echo, so at most {2 * room * 1e3:g} ms; shorten --editing-ms or change "
-                    f"TE/TE1 (needs duration <= TE/2 and <= (TE2 - TE1)/2)")
-            band = ("edit", pulse, float(dur), float(edit_ppm))
-            head = [exc, ("filter", -1)]
-        return head + [("delay", te1 / 2), ref(), ("delay", e1 - te1 / 2), band,
-                       ("delay", t2 - e1), ref(), ("delay", e2 - t2), band, ("delay", te - e2)]
     if seq == "steam":
         tm = 0.0 if tm_ms is None else tm_ms * 1e-3
-        return [exc, ("filter", 1), ("delay", te / 2), ("pulse", 90.0, 90.0, None),
+        return [_EXCITE, ("filter", 1), ("delay", te / 2), ("pulse", 90.0, 90.0, None),
                 ("filter", 0), ("delay", tm), ("pulse", 90.0, 90.0, None), ("filter", -1),
                 ("delay", te / 2)]
-    # slaser: two pairs of ideal adiabatic refocusing pulses, evenly spaced
+    if seq == "slaser":
+        return _slaser_events(te, refocusing)
+    te1, te2 = _press_split(seq, te, te_ms, te1_ms, te2_ms)
     if refocusing is not None:
-        dur = float(refocusing[1])
-        if dur <= 0 or dur > te / 4 + 1e-9:
+        r1 = ("shaped", *refocusing, 1, "single")
+        r2 = ("shaped", *refocusing, -1, "single")
+        return [_EXCITE, ("filter", -1), ("delay", te1 / 2), r1, ("delay", (te1 + te2) / 2), r2,
+                ("delay", te2 / 2)]
+    if seq == "press" or edit_ppm is None:
+        return [_EXCITE, ("delay", te1 / 2), _refocus(), ("delay", (te1 + te2) / 2), _refocus(),
+                ("delay", te2 / 2)]
+    return _mega_events(te, te1, te2, edit_ppm, edit_bw_hz, editing)
+
+
+_EXCITE = ("pulse", 90.0, 90.0, None)          # 90 about y: Iz -> Ix
+
+
+def _refocus():
+    """An ideal hard 180 about x."""
+    return ("pulse", 180.0, 0.0, None)
+
+
+def _press_split(seq, te, te_ms, te1_ms, te2_ms):
+    """TE1 and TE2 (s) of PRESS / MEGA-PRESS: the defaults of sequence_events or the given ones."""
+    if te1_ms is None and te2_ms is None:
+        te1 = te / 2 if seq == "press" else min(te / 2, 0.015)
+        te2 = te - te1
+    else:
+        te1 = te - te2_ms * 1e-3 if te1_ms is None else te1_ms * 1e-3
+        te2 = te - te1 if te2_ms is None else te2_ms * 1e-3
+    if te1 <= 0 or te2 <= 0 or abs(te1 + te2 - te) > 1e-6:
+        raise InputError(f"TE1 + TE2 must equal TE with both positive "
+                         f"(TE {te_ms}, TE1 {te1 * 1e3:g}, TE2 {te2 * 1e3:g} ms)")
+    return te1, te2
+
+
+def _mega_events(te, te1, te2, edit_ppm, edit_bw_hz, editing):
+    """MEGA-PRESS: PRESS with two editing inversions at t2 -+ TE/4 (ideal or shaped)."""
+    if te1 > te2 + 1e-9:
+        raise InputError("mega-press needs TE1 <= TE2 to place the editing pulses")
+    t2 = te1 + te2 / 2
+    e1, e2 = t2 - te / 4, t2 + te / 4
+    band = ("pulse", 180.0, 0.0, (float(edit_ppm), float(edit_bw_hz)))
+    head = [_EXCITE]
+    if editing is not None:
+        pulse, dur = editing
+        room = min(e1 - te1 / 2, t2 - e1, e2 - t2, te - e2)   # centre to nearest event
+        if dur <= 0 or dur / 2 > room + 1e-9:
             raise InputError(
-                f"refocusing pulse of {dur * 1e3:g} ms does not fit sLASER at TE {te * 1e3:g} ms: "
-                f"the four pulses are centred TE/4 = {te / 4 * 1e3:g} ms apart (at TE/8, 3TE/8, "
-                f"5TE/8, 7TE/8), so each may last at most TE/4 = {te / 4 * 1e3:g} ms; shorten "
-                f"--refocusing-ms or lengthen --te (needs TE >= {4 * dur * 1e3:g} ms)")
-        ev = [exc, ("filter", -1), ("delay", te / 8)]
+                f"editing pulse of {dur * 1e3:g} ms does not fit the MEGA-PRESS timing "
+                f"(TE {te * 1e3:g}, TE1 {te1 * 1e3:g}, TE2 {te2 * 1e3:g} ms): it is centred "
+                f"{(e1 - te1 / 2) * 1e3:g} ms after the 1st refocusing pulse, "
+                f"{(t2 - e1) * 1e3:g} ms from the 2nd and {(te - e2) * 1e3:g} ms before the "
+                f"echo, so at most {2 * room * 1e3:g} ms; shorten --editing-ms or change "
+                f"TE/TE1 (needs duration <= TE/2 and <= (TE2 - TE1)/2)")
+        band = ("edit", pulse, float(dur), float(edit_ppm))
+        head = [_EXCITE, ("filter", -1)]
+    return head + [("delay", te1 / 2), _refocus(), ("delay", e1 - te1 / 2), band,
+                   ("delay", t2 - e1), _refocus(), ("delay", e2 - t2), band, ("delay", te - e2)]
+
+
+def _slaser_events(te, refocusing):
+    """sLASER: two pairs of refocusing pulses (ideal, or shaped adiabatic), evenly spaced."""
+    if refocusing is None:
+        ev = [_EXCITE, ("delay", te / 8)]
         for k in range(4):
-            ev += [("shaped", *refocusing, 1 if k % 2 == 0 else -1,
-                    "open" if k % 2 == 0 else "close"),
-                   ("delay", te / 4 if k < 3 else te / 8)]
+            ev += [_refocus(), ("delay", te / 4 if k < 3 else te / 8)]
         return ev
-    ev = [exc, ("delay", te / 8)]
+    dur = float(refocusing[1])
+    if dur <= 0 or dur > te / 4 + 1e-9:
+        raise InputError(
+            f"refocusing pulse of {dur * 1e3:g} ms does not fit sLASER at TE {te * 1e3:g} ms: "
+            f"the four pulses are centred TE/4 = {te / 4 * 1e3:g} ms apart (at TE/8, 3TE/8, "
+            f"5TE/8, 7TE/8), so each may last at most TE/4 = {te / 4 * 1e3:g} ms; shorten "
+            f"--refocusing-ms or lengthen --te (needs TE >= {4 * dur * 1e3:g} ms)")
+    ev = [_EXCITE, ("filter", -1), ("delay", te / 8)]
     for k in range(4):
-        ev += [ref(), ("delay", te / 4 if k < 3 else te / 8)]
+        ev += [("shaped", *refocusing, 1 if k % 2 == 0 else -1,
+                "open" if k % 2 == 0 else "close"),
+               ("delay", te / 4 if k < 3 else te / 8)]
     return ev
 
 
@@ -344,7 +366,6 @@ def _shaped_refocus(rho, ev, shifts_ppm, field_mhz, coherence):
     delay propagates as a stack; "close": the second pulse of the pair at the same
     positions, then the average (sLASER: one adiabatic pair per direction).
     """
-    from .pulses import spinor_rotations
     _, pulse, duration_s, carrier_ppm, n_pos, b1_hz, p_after, stage = ev
     span = 3.0                                            # +-1.5 slice thicknesses
     x = -span / 2 + (np.arange(n_pos) + 0.5) * span / n_pos
@@ -362,7 +383,6 @@ def _shaped_refocus(rho, ev, shifts_ppm, field_mhz, coherence):
 def _shaped_edit(rho, ev, shifts_ppm, field_mhz, coherence):
     """Shaped editing pulse: per-spin 180-degree rotations at each offset from the editing
     frequency (no slice selection), then coherence orders +-1 kept."""
-    from .pulses import kron_rotations, spinor_rotations
     _, pulse, duration_s, edit_ppm = ev
     r = spinor_rotations(pulse, duration_s=duration_s, flip_deg=180.0,
                          offsets_hz=(shifts_ppm - edit_ppm) * field_mhz)
@@ -520,32 +540,9 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     if edit_state not in ("on", "off", "diff"):
         raise InputError(f"edit_state must be on, off or diff, got {edit_state!r}")
     kw = dict(te_ms=te_ms, te1_ms=te1_ms, te2_ms=te2_ms, tm_ms=tm_ms, edit_bw_hz=edit_bw_hz)
-    b1_used = None
-    if refocusing_pulse is not None:
-        from .pulses import adiabatic_b1_hz, as_pulse
-        if seq not in ("press", "slaser"):
-            raise InputError("refocusing_pulse is for press and slaser only")
-        pulse = as_pulse(refocusing_pulse)
-        if refocusing_ms <= 0 or int(n_positions) < 1:
-            raise InputError("refocusing_ms must be positive and n_positions >= 1")
-        b1_used = refocusing_b1_hz
-        if b1_used is None and pulse.adiabatic:
-            b1_used = adiabatic_b1_hz(pulse, duration_s=refocusing_ms * 1e-3)
-        if b1_used is not None and b1_used <= 0:
-            raise InputError(f"refocusing_b1_hz must be positive, got {b1_used}")
-        kw["refocusing"] = (pulse, refocusing_ms * 1e-3, pulse_carrier_ppm, int(n_positions),
-                            None if b1_used is None else float(b1_used))
-    edit_info = None
-    if editing_pulse is not None:
-        from .pulses import as_pulse, inversion_fwhm_hz
-        if seq != "mega-press":
-            raise InputError("editing_pulse is for mega-press only")
-        epulse = as_pulse(editing_pulse)
-        kw["editing"] = (epulse, float(editing_ms) * 1e-3)
-        edit_info = {"pulse": str(getattr(editing_pulse, "name", editing_pulse)),
-                     "duration_ms": float(editing_ms),
-                     "inversion_fwhm_hz": round(inversion_fwhm_hz(
-                         epulse, duration_s=float(editing_ms) * 1e-3), 2)}
+    b1_used = _shaped_refocusing(kw, seq, refocusing_pulse, refocusing_ms, pulse_carrier_ppm,
+                                 n_positions, refocusing_b1_hz)
+    edit_info = _shaped_editing(kw, seq, editing_pulse, editing_ms)
     if seq == "mega-press":
         variants = {"on": sequence_events(seq, edit_ppm=edit_ppm, **kw),
                     "off": sequence_events(seq, edit_ppm=edit_off_ppm, **kw)}
@@ -555,31 +552,7 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         variants = {"": sequence_events(seq, **kw)}
         signs = {"": 1.0}
     phase = {k: _global_phase(ev, field_mhz, centre_ppm) for k, ev in variants.items()}
-
-    lib = set(available_metabolites(spin_library))
-    if macromolecules is True or macromolecules == "consensus":
-        mm = {k: [(*v, 1.0)] for k, v in MACROMOLECULES.items()}
-    elif macromolecules == "standard":
-        mm = dict(MACROMOLECULES_STANDARD)
-    elif isinstance(macromolecules, str):
-        raise InputError(f"macromolecules={macromolecules!r}: use one of {', '.join(MM_PRESETS)} "
-                         f"or a list of component names")
-    else:
-        mm = {}
-        for n in macromolecules or []:
-            found = _mm_component(n)
-            if found is None:
-                raise InputError(f"no MM/lipid component {n!r}; known: {_MM_KNOWN}")
-            mm.setdefault(*found)
-    names = list(DEFAULT_METABOLITES if metabolites is None else metabolites)
-    for n in list(names):
-        found = _mm_component(n)
-        if found is not None:
-            names.remove(n)
-            mm.setdefault(*found)
-        elif n not in lib and canonical_name(n) not in lib:
-            raise InputError(f"no spin system for {n!r}; known: {', '.join(sorted(lib))}, "
-                             f"and MM/lipid components {_MM_KNOWN}")
+    names, mm = _components(metabolites, macromolecules, spin_library)
     chosen = {canonical_name(k): v for k, v in (spin_variants or {}).items()}
     unused = set(chosen) - {canonical_name(n) for n in names}
     if unused:
@@ -610,12 +583,13 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     if not fids:
         raise InputError("nothing to simulate: empty metabolite list")
     pulses = "ideal pulses" if refocusing_pulse is None and editing_pulse is None else "shaped pulses"
+    mega = seq == "mega-press"
     prov = {"simulator": f"mrsquant {__version__} mrsquant.basis.simulate ({pulses})",
             "sequence": seq, "te_ms": te_ms, "te1_ms": te1_ms, "te2_ms": te2_ms, "tm_ms": tm_ms,
-            "edit_ppm": edit_ppm, "edit_off_ppm": edit_off_ppm if seq == "mega-press" else None,
-            "edit_bw_hz": edit_bw_hz if seq == "mega-press" and edit_info is None else None,
+            "edit_ppm": edit_ppm, "edit_off_ppm": edit_off_ppm if mega else None,
+            "edit_bw_hz": edit_bw_hz if mega and edit_info is None else None,
             "editing_pulse": edit_info,
-            "edit_state": edit_state if seq == "mega-press" else None,
+            "edit_state": edit_state if mega else None,
             "lw_hz": lw_hz, "reference_ppm": reference_ppm, "hetero": hetero,
             "spin_variants": chosen or None,
             "refocusing_pulse": None if refocusing_pulse is None else {
@@ -628,8 +602,71 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     return Basis(fids=np.array(fids), names=tuple(out_names), dwelltime_s=dwell,
                  spectrometer_frequency_mhz=float(field_mhz),
                  te_ms=None if seq == "pulse-acquire" else float(te_ms),
-                 sequence=seq if seq != "mega-press" else f"mega-press-{edit_state}",
+                 sequence=seq if not mega else f"mega-press-{edit_state}",
                  centre_ppm=centre_ppm, provenance=prov)
+
+
+def _shaped_refocusing(kw, seq, refocusing_pulse, refocusing_ms, carrier_ppm, n_positions,
+                       b1_hz):
+    """Put the shaped refocusing pulse into the sequence options ``kw``; the peak B1 used."""
+    if refocusing_pulse is None:
+        return None
+    if seq not in ("press", "slaser"):
+        raise InputError("refocusing_pulse is for press and slaser only")
+    pulse = as_pulse(refocusing_pulse)
+    if refocusing_ms <= 0 or int(n_positions) < 1:
+        raise InputError("refocusing_ms must be positive and n_positions >= 1")
+    b1_used = b1_hz
+    if b1_used is None and pulse.adiabatic:
+        b1_used = adiabatic_b1_hz(pulse, duration_s=refocusing_ms * 1e-3)
+    if b1_used is not None and b1_used <= 0:
+        raise InputError(f"refocusing_b1_hz must be positive, got {b1_used}")
+    kw["refocusing"] = (pulse, refocusing_ms * 1e-3, carrier_ppm, int(n_positions),
+                        None if b1_used is None else float(b1_used))
+    return b1_used
+
+
+def _shaped_editing(kw, seq, editing_pulse, editing_ms):
+    """Put the shaped MEGA editing pulse into ``kw``; its provenance entry (None if ideal)."""
+    if editing_pulse is None:
+        return None
+    if seq != "mega-press":
+        raise InputError("editing_pulse is for mega-press only")
+    epulse = as_pulse(editing_pulse)
+    kw["editing"] = (epulse, float(editing_ms) * 1e-3)
+    return {"pulse": str(getattr(editing_pulse, "name", editing_pulse)),
+            "duration_ms": float(editing_ms),
+            "inversion_fwhm_hz": round(inversion_fwhm_hz(
+                epulse, duration_s=float(editing_ms) * 1e-3), 2)}
+
+
+def _components(metabolites, macromolecules, spin_library):
+    """Metabolite names to simulate and MM/lipid Gaussians ``{name: [(ppm, fwhm, area)]}``."""
+    lib = set(available_metabolites(spin_library))
+    if macromolecules is True or macromolecules == "consensus":
+        mm = {k: [(*v, 1.0)] for k, v in MACROMOLECULES.items()}
+    elif macromolecules == "standard":
+        mm = dict(MACROMOLECULES_STANDARD)
+    elif isinstance(macromolecules, str):
+        raise InputError(f"macromolecules={macromolecules!r}: use one of {', '.join(MM_PRESETS)} "
+                         f"or a list of component names")
+    else:
+        mm = {}
+        for n in macromolecules or []:
+            found = _mm_component(n)
+            if found is None:
+                raise InputError(f"no MM/lipid component {n!r}; known: {_MM_KNOWN}")
+            mm.setdefault(*found)
+    names = list(DEFAULT_METABOLITES if metabolites is None else metabolites)
+    for n in list(names):
+        found = _mm_component(n)
+        if found is not None:
+            names.remove(n)
+            mm.setdefault(*found)
+        elif n not in lib and canonical_name(n) not in lib:
+            raise InputError(f"no spin system for {n!r}; known: {', '.join(sorted(lib))}, "
+                             f"and MM/lipid components {_MM_KNOWN}")
+    return names, mm
 
 
 def basis_entry_from_spectra(spectra, *, name: str = "Mac", n_points: int | None = None,
