@@ -21,7 +21,7 @@ __all__ = [
     "DEFAULT_CV_PERCENT", "DEFAULT_REMISSION", "CHANGE_COLUMNS", "TEST_COLUMNS",
     "ASSOCIATION_COLUMNS", "RESPONDER_COLUMNS", "MIXED_COLUMNS", "DEFAULT_MIN_GROUP_N", "cv_for",
     "change_table", "paired_tests", "associations", "responder_tests", "mixed_models",
-    "fit_time_model", "prior_dominated_counts",
+    "fit_time_model", "mixed_models_long", "long_table", "prior_dominated_counts",
 ]
 
 #: within-subject test-retest CV (percent) per metabolite, used for MDC95.
@@ -416,12 +416,16 @@ def fit_time_model(g: pd.DataFrame, formula: str, *, random_slope: bool,
             warnings.simplefilter("always")
             model = smf.mixedlm(formula, g, groups=g["participant_id"], re_formula=re_formula)
             res = model.fit(reml=True)
+        # statsmodels tries bfgs, then lbfgs, then cg and warns on each optimizer that
+        # fails; only the final state counts: converged, finite SEs, a positive
+        # definite Hessian (an intermediate "failed to converge" is not a failure)
         fail = sorted({str(w.message).split("\n")[0][:80] for w in caught
-                       if any(k in str(w.message).lower() for k in
-                              ("converge", "not positive definite", "optimization failed"))})
-        ok = bool(getattr(res, "converged", True)) and not fail \
-            and np.all(np.isfinite(np.asarray(res.bse_fe)))
-        return model, res, ok, fail
+                       if "not positive definite" in str(w.message).lower()})
+        if not bool(getattr(res, "converged", True)):
+            fail.append("optimizer did not converge (bfgs, lbfgs, cg)")
+        if not np.all(np.isfinite(np.asarray(res.bse_fe))):
+            fail.append("non-finite standard errors")
+        return model, res, not fail, fail
 
     if random_slope:
         try:
@@ -476,7 +480,17 @@ def mixed_models(cohort: Cohort, *, group: str | None = "auto", covariates=(),
     ``treatment``) column with at least two levels; ``None`` leaves it out.
     ``q_fdr`` adjusts each term's p-values across measures.
     """
-    df = long_table(cohort)
+    return mixed_models_long(long_table(cohort), group=group, covariates=covariates,
+                             correction=correction, confidence=confidence,
+                             random_slopes=random_slopes)
+
+
+def mixed_models_long(df: pd.DataFrame, *, group: str | None = "auto", covariates=(),
+                      correction: str = "fdr_bh", confidence: float = 0.95,
+                      random_slopes: str | bool = "auto") -> pd.DataFrame:
+    """:func:`mixed_models` on a long table (columns ``participant_id, session_id, measure,
+    time, value`` and the covariates; :func:`long_table`), e.g. a simulated study."""
+    df = df.copy()
     cols = set(df.columns)
     gcol = None
     if group == "auto":
