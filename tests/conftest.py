@@ -28,3 +28,11 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def challenge(shared_data) -> Path:
     return shared_data / "fitting_challenge_2016"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _basis_cache(tmp_path_factory):
+    """Tests never write to the user's cache (~/.cache/mrsquant): one cache folder for the session."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MRSQUANT_CACHE", str(tmp_path_factory.mktemp("mrsquant-cache")))
+        yield

@@ -4,7 +4,7 @@
 it. The sequence comes from the header's sequence or protocol name (Siemens
 ``svs_se`` / ``svs_st``, Philips ``PRESS`` / ``STEAM``, sLASER, MEGA); when the name
 says nothing the user must give ``--sequence``. Simulated bases are cached by
-their parameters (``$MRSQUANT_CACHE`` or ``~/.cache/mrsquant/basis``), written
+their parameters (``basis/`` in :func:`mrsquant.basis.cache.cache_root`), written
 atomically, so a cohort pays the simulation once.
 """
 from __future__ import annotations
@@ -63,16 +63,19 @@ def like_parameters(spectra, *, sequence: str | None = None) -> dict:
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("MRSQUANT_CACHE")
-    return Path(root) if root else Path.home() / ".cache" / "mrsquant" / "basis"
+    from .cache import cache_root
+
+    return cache_root() / "basis"
 
 
 def basis_like(spectra, *, sequence: str | None = None, cache: bool = True):
     """``(Basis, parameters)`` simulated for ``spectra`` (cached by its parameters)."""
     from .. import __version__
+    from .cache import cache_enabled
     from .io import load_basis, save_basis
     from .simulate import simulate_basis
 
+    cache = cache_enabled(cache)
     params = like_parameters(spectra, sequence=sequence)
     key = hashlib.sha1(json.dumps([__version__, params], sort_keys=True).encode()).hexdigest()[:16]
     target = _cache_dir() / f"{params['sequence']}_te{params['te_ms']:g}_{key}"

@@ -49,7 +49,15 @@ def add_subparser(sub):
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="fit chunks of the batch on N cores at once (default: all available; results identical)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the basis cache (parsed/resampled and simulated bases; "
+                        "$MRSQUANT_CACHE, else $XDG_CACHE_HOME/mrsquant or ~/.cache/mrsquant)")
     p.set_defaults(func=run)
+
+
+#: a single input up to this size is read once more, before the fit, to learn the grid (points,
+#: dwell time) its basis is cached for; larger inputs and batches cache the parsed basis only
+PEEK_MAX_BYTES = 32 * 2**20
 
 
 def _jobs_option(jobs):
@@ -88,13 +96,44 @@ def select_basis(basis, include=(), exclude=()):
     return basis.select(keep)
 
 
-def _basis_like(path, sequence):
+def _data_grid(inputs):
+    """``(n_points, dwelltime_s)`` of a single, small, readable input; else ``(None, None)``."""
+    from pathlib import Path
+
+    from ..io import load
+
+    path = Path(inputs[0])
+    try:
+        if len(inputs) != 1 or not path.is_file() or path.stat().st_size > PEEK_MAX_BYTES:
+            return None, None
+        s = load(path)
+        return s.n_points, s.dwelltime_s
+    except Exception:   # the fit itself reports an unreadable input
+        return None, None
+
+
+def cached_basis(path, inputs, *, cache=True):
+    """The ``--basis`` set through the basis cache (:mod:`mrsquant.basis.cache`), resampled to
+    a single input's grid when that can be learnt cheaply."""
+    from ..basis.cache import cache_enabled, load_basis_cached
+    from ..errors import BasisMismatchError
+
+    if not cache_enabled(cache):
+        return path
+    n_points, dwell = _data_grid(inputs)
+    try:
+        return load_basis_cached(path, n_points=n_points, dwelltime_s=dwell)
+    except BasisMismatchError:   # cannot be resampled to the data: the fit says why
+        return load_basis_cached(path)
+
+
+def _basis_like(path, sequence, cache=True):
     import sys
 
     from ..basis.like import basis_like
     from ..io import load
 
-    basis, params = basis_like(load(path), sequence=sequence)
+    basis, params = basis_like(load(path), sequence=sequence, cache=cache)
     print("basis simulated to match the data: " + ", ".join(f"{k} {v}" for k, v in params.items()
                                                               if v is not None), file=sys.stderr)
     return basis
@@ -106,7 +145,9 @@ def run(args) -> int:
 
     basis = args.basis
     if basis is None:
-        basis = _basis_like(args.inputs[0], args.sequence)
+        basis = _basis_like(args.inputs[0], args.sequence, cache=not args.no_cache)
+    else:
+        basis = cached_basis(basis, args.inputs, cache=not args.no_cache)
     if args.include or args.exclude:
         basis = select_basis(load_basis(basis) if isinstance(basis, str) else basis, args.include, args.exclude)
     out = fit_files(args.inputs, basis, outdir=args.outdir, water=args.water,
