@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 
 from ..errors import InputError, MetadataError
@@ -50,6 +49,8 @@ def _seconds_to_ms(hdr: dict, key: str, path) -> float | None:
 
 def read_nifti_mrs(path, **_) -> Spectra:
     """Read a NIfTI-MRS file (``.nii`` or ``.nii.gz``)."""
+    import nibabel as nib   # heavy: nibabel (imports pydicom), only when a NIfTI is read
+
     path = Path(path)
     try:
         img = nib.load(str(path))
@@ -144,6 +145,8 @@ def header_extension(spectra: Spectra) -> dict:
 
 
 def write_nifti_mrs(spectra: Spectra, path, **_) -> None:
+    import nibabel as nib   # heavy: nibabel
+
     dims = spectra.dims
     spatial = [d for d in dims if d in _SPATIAL]
     other = [d for d in dims if d not in _SPATIAL]
