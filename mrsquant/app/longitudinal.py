@@ -10,13 +10,15 @@ from ..files import atomic_path
 from ..longitudinal.analysis import (DEFAULT_MIN_GROUP_N, associations, change_table, mixed_models,
                        paired_tests, prior_dominated_counts, responder_tests)
 from ..longitudinal.cohort import DEFAULT_MAX_PRIOR_INFLUENCE, Cohort, QCRules, assemble_cohort
+from ..longitudinal.reliable import reliable_change, retest_table
 
 __all__ = ["LongitudinalResult", "run_longitudinal", "OUTPUT_FILES"]
 
 #: file name of each table in OUTDIR
 OUTPUT_FILES = {"changes": "changes.tsv", "tests": "tests.tsv", "associations": "associations.tsv",
                 "responders": "responders.tsv", "mixed": "mixed.tsv",
-                "exclusions": "exclusions.tsv"}
+                "exclusions": "exclusions.tsv", "reliable": "reliable_change.tsv",
+                "error_model": "error_model.tsv"}
 
 
 @dataclass
@@ -30,6 +32,8 @@ class LongitudinalResult:
     responders: pd.DataFrame
     mixed: pd.DataFrame
     settings: dict
+    reliable: pd.DataFrame = field(default_factory=pd.DataFrame)
+    error_model: pd.DataFrame = field(default_factory=pd.DataFrame)
     paths: dict = field(default_factory=dict)
 
     @property
@@ -55,6 +59,11 @@ class LongitudinalResult:
             lines.append(f"exclusions/flags: {int((ex['action'] == 'excluded').sum())} excluded, "
                          f"{int((ex['action'] == 'kept').sum())} kept with a flag "
                          "(see exclusions.tsv)")
+        if len(self.reliable):
+            rc = self.reliable[self.reliable["reliable_change"].isin(("increase", "decrease"))]
+            if len(rc):
+                lines.append("reliable changes (|RCI| above its critical value): " + ", ".join(
+                    f"{m} {len(g)}" for m, g in rc.groupby("metabolite", sort=False)))
         sig = self.tests[self.tests["q_fdr"] < 0.05]
         for r in sig.itertuples():
             lines.append(f"  {r.metabolite} {r.session_id}: change {r.mean_delta:+.4g} "
@@ -78,7 +87,8 @@ def write_tables(result: LongitudinalResult, outdir, *, report: bool = True) -> 
     paths = {}
     tables = {"changes": result.changes, "tests": result.tests,
               "associations": result.associations, "responders": result.responders,
-              "mixed": result.mixed, "exclusions": result.exclusions}
+              "mixed": result.mixed, "exclusions": result.exclusions,
+              "reliable": result.reliable, "error_model": result.error_model}
     for key, df in tables.items():
         path = outdir / OUTPUT_FILES[key]
         _write_atomic(path, lambda tmp, df=df: df.to_csv(tmp, sep="\t", index=False, na_rep="",
@@ -107,7 +117,7 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
                      report: bool = True, allow_unmatched: bool = False,
                      max_prior_influence: float | None = DEFAULT_MAX_PRIOR_INFLUENCE,
                      min_group_n: int = DEFAULT_MIN_GROUP_N,
-                     random_slopes: str | bool = "auto") -> LongitudinalResult:
+                     random_slopes: str | bool = "auto", retest=None) -> LongitudinalResult:
     """Assemble a cohort, compute change scores and statistics, optionally write them.
 
     Parameters
@@ -153,6 +163,11 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
         Below this many per group, responder comparisons use a permutation test.
     random_slopes : "auto" or bool
         Random slopes of time in the mixed model ("auto": with >= 3 visit times).
+    retest : path(s), ``(concentrations, qc)`` DataFrames or None
+        Fit results of test-retest scans (two sessions per participant, e.g.
+        ``ses-test``/``ses-retest``): the between-session SD of each measure for the
+        reliable-change index (:mod:`~mrsquant.longitudinal.reliable`); without it the
+        literature CVs (or ``cv_percent``) are used.
 
     Returns
     -------
@@ -172,6 +187,17 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
     resp = responder_tests(changes, correction=correction, min_group_n=min_group_n, seed=seed)
     mixed = mixed_models(cohort, group=group, covariates=covariates, correction=correction,
                          random_slopes=random_slopes)
+    retest_tab = None
+    if retest is not None:
+        rt = assemble_cohort(retest, None, sessions=None, measures=measures,
+                             rules=rules or QCRules(), max_prior_influence=max_prior_influence)
+        if len(rt.sessions) != 2:
+            from ..errors import InputError
+            raise InputError(f"test-retest results must have two sessions per participant, "
+                             f"found {len(rt.sessions)} ({', '.join(rt.sessions)})")
+        retest_tab = retest_table(rt.data["value"].values, rt.data["measure_crlb_abs"].values,
+                                  list(rt.data["measure"].values))
+    reliable, error_model = reliable_change(changes, retest=retest_tab, cv_percent=cv_percent)
     counts = prior_dominated_counts(cohort)
     for df in (tests, assoc, resp, mixed):
         df["n_prior_dominated"] = df["metabolite"].map(counts).fillna(0).astype(int)
@@ -190,7 +216,9 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
                 "cv_percent": cv_percent, "max_prior_influence": max_prior_influence,
                 "min_group_n": min_group_n, "allow_unmatched": allow_unmatched,
                 "time_unit": cohort.data["time"].attrs.get("units", "")}
-    result = LongitudinalResult(cohort, changes, tests, assoc, resp, mixed, settings)
+    settings["retest"] = "repeat scans" if retest is not None else "literature CVs"
+    result = LongitudinalResult(cohort, changes, tests, assoc, resp, mixed, settings,
+                                reliable=reliable, error_model=error_model)
     if outdir is not None:
         result.paths = write_tables(result, outdir, report=report)
     return result

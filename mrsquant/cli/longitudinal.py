@@ -13,7 +13,8 @@ def add_subparser(sub):
         description="Assemble a cohort from `mrsquant fit` results and a BIDS-style scores table, "
         "compute per-participant metabolite changes and their statistics. "
         "Writes changes.tsv, tests.tsv, associations.tsv, responders.tsv, mixed.tsv, "
-        "exclusions.tsv, cohort.nc and longitudinal.pdf (docs/longitudinal.md).")
+        "exclusions.tsv, reliable_change.tsv, error_model.tsv, cohort.nc and longitudinal.pdf "
+        "(docs/longitudinal.md).")
     p.add_argument("--results", nargs="+", required=True, metavar="DIR_OR_TSV",
                    help="`mrsquant fit` output folders or concentrations.tsv files")
     p.add_argument("--scores", metavar="TSV",
@@ -45,6 +46,10 @@ def add_subparser(sub):
     p.add_argument("--no-random-slopes", action="store_true",
                    help="random intercept only in the mixed model (default: random slopes of "
                    "time with >= 3 visits)")
+    p.add_argument("--retest", nargs="+", metavar="DIR_OR_TSV",
+                   help="`mrsquant fit` results of test-retest scans (two sessions per "
+                   "participant): between-session SD for the reliable-change index "
+                   "(default: literature CVs, --cv)")
     p.add_argument("--match", metavar="TEXT", help="use only spectra whose name contains TEXT")
     p.add_argument("--change", choices=("delta", "delta_percent", "log_ratio"), default="delta",
                    help="change correlated with score change (default delta)")
@@ -110,7 +115,7 @@ def run(args) -> int:
         n_boot=args.n_boot, seed=args.seed, group=group, covariates=args.covariates,
         report=not args.no_report, allow_unmatched=args.allow_unmatched,
         max_prior_influence=args.max_prior_influence, min_group_n=args.min_group_n,
-        random_slopes=False if args.no_random_slopes else "auto")
+        random_slopes=False if args.no_random_slopes else "auto", retest=args.retest)
     for line in result.summary():
         print(line)
     for note in result.notes:

@@ -15,4 +15,5 @@ from .analysis import (DEFAULT_CV_PERCENT, DEFAULT_REMISSION, associations, chan
                        cv_for, mixed_models, paired_tests, responder_tests)
 from .cohort import (DEFAULT_MEASURES, LOW_CONCENTRATION, Cohort, QCRules,  # noqa: F401
                      assemble_cohort, parse_entities, read_results, read_scores, read_sessions)
+from .reliable import reliable_change, retest_table  # noqa: F401
 from .synthetic import make_cohort, simulate_changes  # noqa: F401

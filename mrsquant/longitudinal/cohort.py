@@ -156,8 +156,8 @@ def _natural_key(label: str):
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", label)]
 
 
-_EARLY = ("baseline", "base", "bl", "pre", "before", "screen", "screening", "t0", "w0", "v0")
-_LATE = ("post", "after", "follow", "followup", "fu", "end", "final")
+_EARLY = ("baseline", "base", "bl", "pre", "before", "screen", "screening", "t0", "w0", "v0", "test")
+_LATE = ("post", "after", "follow", "followup", "fu", "end", "final", "retest", "rescan")
 
 
 def order_sessions(labels, *, times: dict | None = None, baseline: str | None = None) -> list[str]:
@@ -243,7 +243,7 @@ def read_results(paths) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    concs, qcs, notes = [], [], []
+    concs, qcs, ratios, notes = [], [], [], []
     for p in map(Path, paths):
         if p.is_dir():
             conc_path, qc_path = p / "concentrations.tsv", p / "qc.tsv"
@@ -251,6 +251,9 @@ def read_results(paths) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
             conc_path, qc_path = p, p.parent / "qc.tsv"
         conc = _read_tsv(conc_path, ("spectrum", "metabolite", "amplitude"), "results table")
         concs.append(conc)
+        if (conc_path.parent / "ratios.tsv").is_file():
+            ratios.append(_read_tsv(conc_path.parent / "ratios.tsv", ("spectrum", "ratio", "sd"),
+                                    "ratios table"))
         if qc_path.is_file():
             qcs.append(_read_tsv(qc_path, ("spectrum", "status"), "QC table"))
         else:
@@ -260,7 +263,29 @@ def read_results(paths) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
         raise InputError("no results given (--results DIR_OR_TSV)")
     conc, qc = _normalise_results(pd.concat(concs, ignore_index=True),
                                   pd.concat(qcs, ignore_index=True))
+    if ratios:
+        conc.attrs["ratios"] = pd.concat(ratios, ignore_index=True)
     return conc, qc, notes
+
+
+def _ratio_sd(conc: pd.DataFrame, measure: str, spec_arr) -> np.ndarray | None:
+    """SD of an amplitude ratio per (participant, session) from the fit's full covariance
+    (``ratios.tsv`` of ``mrsquant fit --ratios``, first order, numerator-denominator
+    covariance included), or None when the fit did not write it."""
+    tab = conc.attrs.get("ratios")
+    if tab is None or "/" not in measure:
+        return None
+    num, den = measure.split("/", 1)
+    names = tab["ratio"].astype(str).str.split("/", n=1)
+    canon = names.map(lambda nd: "/".join(m if m in COMBINED else canonical_name(m) for m in nd)
+                      if len(nd) == 2 else "")
+    hit = tab[canon == f"{num}/{den}"]
+    if hit.empty:
+        return None
+    sd = pd.to_numeric(hit["sd"], errors="coerce")
+    by = dict(zip(hit["spectrum"].astype(str), sd))
+    out = np.array([[by.get(str(x), np.nan) for x in row] for row in spec_arr], dtype=float)
+    return out if np.isfinite(out).any() else None
 
 
 def _normalise_results(conc: pd.DataFrame, qc: pd.DataFrame):
@@ -747,6 +772,14 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
             notes.append(msg + " (skipped)")
             continue
         v, cp, ca, infl = got
+        sd_fit = _ratio_sd(conc, meas, spec_arr)
+        if sd_fit is not None:
+            use = np.isfinite(sd_fit)
+            ca = np.where(use, sd_fit, ca)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cp = np.where(use, 100.0 * sd_fit / np.abs(v), cp)
+            notes.append(f"{meas}: uncertainty from the fit's full covariance (ratios.tsv) for "
+                         f"{int(use.sum())} spectra, numerator-denominator covariance included")
         infl = np.nan_to_num(infl, nan=0.0)
         v = np.where(included, v, np.nan)
         # value-level rules
