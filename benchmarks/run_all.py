@@ -16,6 +16,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 #: (script, extra arguments): fast ones first
 SCRIPTS = (
+    ("bench_speed.py", []),
     ("bench_challenge.py", []),
     ("bench_simulated.py", ["--n", "900"]),
     ("bench_lcmodel_invivo.py", []),
