@@ -15,7 +15,7 @@ def add_subparser(sub):
         "Writes changes.tsv, tests.tsv, associations.tsv, responders.tsv, mixed.tsv, "
         "exclusions.tsv, reliable_change.tsv, error_model.tsv, cohort.nc and longitudinal.pdf "
         "(docs/longitudinal.md).")
-    p.add_argument("--results", nargs="+", required=True, metavar="DIR_OR_TSV",
+    p.add_argument("--results", nargs="+", metavar="DIR_OR_TSV",
                    help="`mrsquant fit` output folders or concentrations.tsv files")
     p.add_argument("--scores", metavar="TSV",
                    help="scores.tsv: participant_id, session_id, HAMD17/MADRS/PHQ9..., "
@@ -24,7 +24,7 @@ def add_subparser(sub):
                    help="spectrum, participant_id, session_id table (when names carry no "
                    "sub-/ses- entities)")
     p.add_argument("--baseline", metavar="LABEL", help="baseline session (default: first in time)")
-    p.add_argument("-o", "--outdir", required=True, help="output folder")
+    p.add_argument("-o", "--outdir", help="output folder")
     p.add_argument("--measures", nargs="+", metavar="M",
                    help="A/B for amplitude ratios, A for conc_mm (default: tNAA/tCr tCho/tCr "
                    "mI/tCr Glx/tCr Glu/tCr Gln/tCr GABA/tCr GSH/tCr Tau/tCr tCho/tNAA Glx/GABA, "
@@ -80,6 +80,55 @@ def add_subparser(sub):
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--no-report", action="store_true", help="do not write longitudinal.pdf")
     p.set_defaults(func=run)
+    sub2 = p.add_subparsers(dest="longitudinal_command", metavar="power")
+    pw = sub2.add_parser(
+        "power", help="sample size for a change in percent (paired or multi-visit design)",
+        description="Sample size (completers and enrolment) for a true change of EFFECT percent "
+        "of the mean from the first to the last visit, a between-participant CV, a correlation "
+        "between visits and dropout; the test is the paired t-test (2 visits) or the "
+        "per-participant slope / random-slope time effect (3+ visits). Model and check by "
+        "simulation in docs/longitudinal.md.")
+    pw.add_argument("--effect", type=float, required=True, metavar="PCT",
+                    help="true mean change, percent of the mean (e.g. 5)")
+    pw.add_argument("--cv", type=float, required=True, metavar="PCT",
+                    help="between-participant CV of the measure at one visit, percent")
+    pw.add_argument("--visit-corr", type=float, required=True, metavar="R",
+                    help="correlation between two visits of one participant")
+    pw.add_argument("--visits", type=int, default=2, help="visits, equally spaced (default 2)")
+    pw.add_argument("--dropout", type=float, default=0.0, metavar="F",
+                    help="fraction of enrolled participants lost (default 0)")
+    pw.add_argument("--power", type=float, default=0.8, help="target power (default 0.8)")
+    pw.add_argument("--alpha", type=float, default=0.05, help="two-sided alpha (default 0.05)")
+    pw.add_argument("--slope-sd", type=float, default=0.0, metavar="PCT",
+                    help="SD of the participants' true changes, percent (default 0)")
+    pw.set_defaults(func=run_power)
+
+
+def run_power(args) -> int:
+    from ..longitudinal.power import sample_size
+
+    checks = [(args.visits >= 2, "--visits must be at least 2"),
+              (-1 < args.visit_corr < 1, "--visit-corr must be between -1 and 1"),
+              (args.cv > 0, "--cv must be positive"), (args.effect != 0, "--effect must not be 0"),
+              (0 <= args.dropout < 1, "--dropout must be in [0, 1)"),
+              (0 < args.power < 1 and 0 < args.alpha < 1, "--power and --alpha must be in (0, 1)"),
+              (args.slope_sd >= 0, "--slope-sd must be >= 0")]
+    for ok, msg in checks:
+        if not ok:
+            raise InputError(msg)
+    try:
+        out = sample_size(args.effect, args.cv, args.visit_corr, visits=args.visits, dropout=args.dropout,
+                          target_power=args.power, alpha=args.alpha,
+                          slope_sd_percent=args.slope_sd)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    design = "paired t-test" if args.visits == 2 else \
+        f"{args.visits} visits, per-participant slope (random-slope time effect)"
+    print(f"design: {design}, alpha {args.alpha:g} two-sided")
+    print(f"SD of a participant's change: {out['sd_change_percent']:.3g} % (dz {out['dz']:.3g})")
+    print(f"completers needed: {out['n_completers']} (power {out['power']:.3f})")
+    print(f"enrol: {out['n_enrol']} (dropout {100 * args.dropout:g} %)")
+    return 0
 
 
 def _parse_cv(items) -> dict:
@@ -94,6 +143,10 @@ def _parse_cv(items) -> dict:
 
 def run(args) -> int:
     from ..longitudinal import QCRules
+
+    if not args.results or not args.outdir:
+        raise InputError("longitudinal needs --results and -o OUTDIR (or the 'power' "
+                         "subcommand)")
     from ..app.longitudinal import run_longitudinal
     from ..longitudinal.analysis import parse_remission
 
