@@ -102,9 +102,11 @@ def _data_grid(inputs):
 
     from ..io import load
 
+    if len(inputs) != 1:
+        return None, None
     path = Path(inputs[0])
     try:
-        if len(inputs) != 1 or not path.is_file() or path.stat().st_size > PEEK_MAX_BYTES:
+        if not path.is_file() or path.stat().st_size > PEEK_MAX_BYTES:
             return None, None
         s = load(path)
         return s.n_points, s.dwelltime_s

@@ -25,16 +25,19 @@ def add_subparser(sub):
     p.add_argument("--baseline", choices=("spline", "poly", "none"), default="spline")
     p.add_argument("--lineshape", choices=("voigt", "lorentzian"), default="voigt")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the parsed-basis cache")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..app.mrsi import fit_maps
+    from .fit import cached_basis
 
     options = dict(ppm_range=tuple(args.ppm_range), baseline=args.baseline, lineshape=args.lineshape)
     if args.chunk_size:
         options["chunk_size"] = args.chunk_size
-    out = fit_maps(args.input, args.basis, outdir=args.outdir, mask=args.mask, min_snr=args.min_snr,
+    basis = cached_basis(args.basis, [], cache=not args.no_cache)   # parsed only: grids are large
+    out = fit_maps(args.input, basis, outdir=args.outdir, mask=args.mask, min_snr=args.min_snr,
                    water=args.water, quant_config=args.quant_config, scheduler=args.scheduler,
                    progress=not args.quiet, **options)
     fit = out["fit"]
