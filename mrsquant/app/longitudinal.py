@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..files import atomic_path
@@ -108,6 +109,37 @@ def write_tables(result: LongitudinalResult, outdir, *, report: bool = True) -> 
     return paths
 
 
+def _harmonise(cohort: Cohort, column: str) -> None:
+    """Replace ``cohort.data["value"]`` by its ComBat-harmonised values (``value_raw`` keeps
+    the originals), with time and group/treatment protected; a note says what was done."""
+    from ..errors import InputError
+    from ..longitudinal.harmonise import combat_harmonise
+
+    ds = cohort.data
+    name = f"cov_{column}"
+    if name not in ds:
+        raise InputError(f"--harmonise-site: column {column!r} not in the scores table")
+    site = pd.DataFrame(ds[name].values).astype(str).replace({"": None, "nan": None})
+    site = site.T.ffill().bfill().T.to_numpy(dtype=object)    # a participant's other visits
+    P, S, K = ds["value"].shape
+    time = np.broadcast_to(ds["time"].values[None, :], (P, S))
+    group = None
+    for g in ("cov_group", "cov_treatment"):
+        if g in ds:
+            gv = pd.DataFrame(ds[g].values).astype(str).replace({"": None})
+            group = gv.T.ffill().bfill().T.fillna("").to_numpy(dtype=object).ravel()
+            break
+    raw = ds["value"].values
+    site_flat = np.where(pd.isna(site.ravel()), "", site.ravel())
+    h, info = combat_harmonise(raw.reshape(P * S, K), site_flat, time=time.ravel(), group=group)
+    ds["value_raw"] = (ds["value"].dims, raw.copy())
+    ds["value"] = (ds["value"].dims, h.reshape(P, S, K))
+    cohort.notes.append(
+        f"ComBat harmonisation across {column} ({', '.join(f'{k}: {v}' for k, v in info['sites'].items())} "
+        f"spectra; neuroCombat, {'empirical Bayes' if info['eb'] else 'no pooling'}; protected: "
+        f"{', '.join(info['protected']) or 'none'}); value_raw in cohort.nc keeps the originals")
+
+
 def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
                      baseline: str | None = None, measures=None, scales=None,
                      match: str | None = None, rules: QCRules | None = None,
@@ -117,7 +149,8 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
                      report: bool = True, allow_unmatched: bool = False,
                      max_prior_influence: float | None = DEFAULT_MAX_PRIOR_INFLUENCE,
                      min_group_n: int = DEFAULT_MIN_GROUP_N,
-                     random_slopes: str | bool = "auto", retest=None) -> LongitudinalResult:
+                     random_slopes: str | bool = "auto", retest=None,
+                     harmonise_site: str | None = None) -> LongitudinalResult:
     """Assemble a cohort, compute change scores and statistics, optionally write them.
 
     Parameters
@@ -169,6 +202,11 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
         reliable-change index (:mod:`~mrsquant.longitudinal.reliable`); without it the
         literature CVs (or ``cv_percent``) are used.
 
+    harmonise_site : str or None
+        Scores-table column naming the site/scanner of each visit: ComBat-harmonise every
+        measure across its levels before any statistic (:func:`_harmonise`), keeping
+        visit time and the treatment group as protected covariates.
+
     Returns
     -------
     LongitudinalResult
@@ -180,6 +218,8 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
                              measures=measures, rules=rules or QCRules(), match=match,
                              scales=scales, allow_unmatched=allow_unmatched,
                              max_prior_influence=max_prior_influence)
+    if harmonise_site:
+        _harmonise(cohort, harmonise_site)
     changes = change_table(cohort, response_fraction=response_fraction, remission=remission,
                            cv_percent=cv_percent)
     tests = paired_tests(changes, correction=correction)

@@ -50,6 +50,9 @@ def add_subparser(sub):
                    help="`mrsquant fit` results of test-retest scans (two sessions per "
                    "participant): between-session SD for the reliable-change index "
                    "(default: literature CVs, --cv)")
+    p.add_argument("--harmonise-site", metavar="COL",
+                   help="ComBat-harmonise measures across the sites/scanners in this scores-table "
+                   "column (time and group protected; needs mrsquant[clinical])")
     p.add_argument("--match", metavar="TEXT", help="use only spectra whose name contains TEXT")
     p.add_argument("--change", choices=("delta", "delta_percent", "log_ratio"), default="delta",
                    help="change correlated with score change (default delta)")
@@ -168,7 +171,8 @@ def run(args) -> int:
         n_boot=args.n_boot, seed=args.seed, group=group, covariates=args.covariates,
         report=not args.no_report, allow_unmatched=args.allow_unmatched,
         max_prior_influence=args.max_prior_influence, min_group_n=args.min_group_n,
-        random_slopes=False if args.no_random_slopes else "auto", retest=args.retest)
+        random_slopes=False if args.no_random_slopes else "auto", retest=args.retest,
+        harmonise_site=args.harmonise_site)
     for line in result.summary():
         print(line)
     for note in result.notes:
