@@ -14,7 +14,8 @@ from .. import __version__
 from ..errors import MRSQuantError
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMANDS = ("convert", "info", "preprocess", "basis", "fit", "maps", "longitudinal", "report", "demo")
+SUBCOMMANDS = ("convert", "info", "preprocess", "basis", "fit", "maps", "segment", "longitudinal", "report",
+               "demo")
 
 DESCRIPTION = """\
 mrsquant: quantify in-vivo 1H MR spectra.
