@@ -81,9 +81,17 @@ def combat_harmonise(values, site, *, time=None, group=None, min_per_site: int =
         cont.append("time")
     if group is not None:
         g = np.asarray(group, dtype=object)[use]
-        if pd.Series(g).nunique() > 1:
+        levels = sorted(pd.Series(g.astype(str)).unique())
+        if len(levels) > 1:
             covars["group"] = g.astype(str)
             cat.append("group")
+            if time is not None:
+                # the treatment effect is a time x group interaction: protect it too, or
+                # it is scaled with each site's residual variance
+                for lev in levels[1:]:
+                    col = f"time_x_{lev}"
+                    covars[col] = covars["time"] * (covars["group"] == lev)
+                    cont.append(col)
     eb = int(keep_feat.sum()) >= 2
     with contextlib.redirect_stdout(io.StringIO()):
         out = neuroCombat(dat=filled[:, keep_feat].T, covars=covars, batch_col="site",

@@ -42,7 +42,7 @@ def test_site_offsets_removed_treatment_effect_kept():
     for _ in range(20):
         raw, clean, site, time, group, pid = _study(rng)
         h, info = combat_harmonise(raw, site, time=time, group=group)
-        assert info["protected"] == ["time", "group"]
+        assert info["protected"] == ["time", "time_x_b", "group"]
         biases.append(_effect(h, time, group, pid) - 0.06)
         offsets_raw.append(abs(raw[site == "s2", 1].mean() - raw[site == "s1", 1].mean()))
         offsets_h.append(abs(h[site == "s2", 1].mean() - h[site == "s1", 1].mean()))
