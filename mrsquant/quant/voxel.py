@@ -38,8 +38,9 @@ from ..errors import InputError
 #: 10 m voxel for unlocalised data, and a reader without geometry leaves NIfTI's 1 mm default.
 PLAUSIBLE_EDGE_MM = (2.0, 300.0)
 
-#: Sub-samples per T1 voxel edge for the partial-volume mask (5**3 = 125 per voxel).
-OVERSAMPLE = 5
+#: Sub-samples per T1 voxel edge for the partial-volume mask (4**3 = 64 per voxel; even, so that
+#: no sub-sample sits on a voxel centre, where a box edge through the centres would double-count).
+OVERSAMPLE = 4
 
 TISSUES = ("gm", "wm", "csf")
 
