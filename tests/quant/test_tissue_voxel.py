@@ -92,3 +92,49 @@ def test_computed_fractions_equal_hand_typed(tmp_path):
     c1 = water_scaled(amp, sd, ["NAA", "Cr"], area, computed, te_ms=30, tr_ms=2000)
     c2 = water_scaled(amp, sd, ["NAA", "Cr"], area, typed, te_ms=30, tr_ms=2000)
     np.testing.assert_allclose(c1[0], c2[0], rtol=1e-12)
+
+
+def test_gaba_alpha_correction_hand_computed():
+    """Harris et al. 2015 with Gannet's constants, computed by hand from the paper's formula:
+    S_GABA/S_W = 0.002, TE 68 / TR 2000 ms, f = 0.5 / 0.4 / 0.1, water T1/T2 GM 1331/110, WM 832/79.2,
+    CSF 3817/503 ms, c_w = 0.78/0.65/0.97 x 55.51 M, GABA T1/T2 1310/88 ms, MM 0.45, kappa 0.5,
+    alpha 0.5, N_H 2 / 2."""
+    from mrsquant.quant.tissue import gaba_alpha_corrected
+
+    cfg = load_quant_config(
+        tissue={"gm": 0.5, "wm": 0.4, "csf": 0.1},
+        water={"t1_ms": {"gm": 1331.0, "wm": 832.0, "csf": 3817.0}, "t2_ms": {"gm": 110.0, "wm": 79.2, "csf": 503.0}},
+        gaba={"mm_fraction": 0.45, "editing_efficiency": 0.5}, basis={"proton_scale": 2.0})
+    # by hand: R_w = (1 - exp(-2000/T1)) exp(-68/T2)
+    rw_gm = (1 - 0.222544) * 0.538923       # exp(-2000/1331) = 0.222544, exp(-68/110) = 0.538923
+    rw_wm = (1 - 0.090370) * 0.423761       # exp(-2000/832) = 0.090370, exp(-68/79.2) = 0.423761
+    rw_csf = (1 - 0.592164) * 0.873551      # exp(-2000/3817) = 0.592164, exp(-68/503) = 0.873551
+    r_gaba = (1 - 0.217248) * 0.461752      # exp(-2000/1310) = 0.217248, exp(-68/88) = 0.461752
+    water = 55510 * (0.5 * 0.78 * rw_gm + 0.4 * 0.65 * rw_wm + 0.1 * 0.97 * rw_csf)
+    tiss = 0.002 * 1.0 * 0.45 / 0.5 * water / r_gaba
+    expected = tiss / (0.5 + 0.5 * 0.4)
+    got = gaba_alpha_corrected(np.array([0.2]), np.array([100.0]), cfg, te_ms=68, tr_ms=2000)
+    assert got[0] == pytest.approx(expected, rel=1e-4)
+    # group-normalised (Gannet's CorrFactor with mean GM 0.45, WM 0.45)
+    norm = gaba_alpha_corrected(np.array([0.2]), np.array([100.0]), cfg, te_ms=68, tr_ms=2000,
+                                group_means=(0.45, 0.45))
+    assert norm[0] == pytest.approx(tiss * (0.45 + 0.5 * 0.45) / ((0.5 + 0.5 * 0.4) * 0.9), rel=1e-4)
+
+
+def test_csf_corrected_is_gasparovic_for_a_half_half_voxel():
+    """With GM = WM (equal water content and relaxation in both) and no CSF water signal difference,
+    the CSF-corrected and fully corrected concentrations agree; CSF scales as 1/(1 - f_csf)."""
+    from mrsquant.quant.tissue import csf_corrected
+    from mrsquant.quant.water import metabolite_relaxation, water_scaled
+
+    same = {"content": {"gm": 0.7, "wm": 0.7, "csf": 0.97}, "t1_ms": {"gm": 1400, "wm": 1400, "csf": 4000},
+            "t2_ms": {"gm": 90, "wm": 90, "csf": 500}}
+    cfg = load_quant_config(tissue={"gm": 0.5, "wm": 0.5, "csf": 0.0}, water=same)
+    amp, area = np.array([[4.0]]), np.array([50.0])
+    r_m = metabolite_relaxation(cfg, ["NAA"], 30, 2000)
+    full, _ = water_scaled(amp, amp, ["NAA"], area, cfg, te_ms=30, tr_ms=2000)
+    np.testing.assert_allclose(csf_corrected(amp, area, cfg, r_metabolite=r_m, te_ms=30, tr_ms=2000), full,
+                               rtol=1e-12)
+    cfg2 = load_quant_config(tissue={"gm": 0.4, "wm": 0.4, "csf": 0.2}, water=same)
+    np.testing.assert_allclose(csf_corrected(amp, area, cfg2, r_metabolite=r_m, te_ms=30, tr_ms=2000),
+                               full / 0.8, rtol=1e-12)
