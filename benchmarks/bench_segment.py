@@ -58,7 +58,9 @@ def run(method: str) -> tuple[str, dict]:
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} "
         f"({os.cpu_count()} cores, {platform.processor() or platform.machine()}), "
         f"`python benchmarks/bench_segment.py --segmenter {method}`; phantom {SHAPE} at 1 mm "
-        f"({np.prod(SHAPE) / 1e6:.1f} M voxels, made in {t_phantom:.1f} s).",
+        f"({np.prod(SHAPE) / 1e6:.1f} M voxels, made in {t_phantom:.1f} s); numpy {np.__version__}"
+        + (" (antspyx needs numpy < 2.4: run from a separate venv with mrsquant on PYTHONPATH)"
+           if method == "atropos" else "") + ".",
         "",
         f"Segmentation ({method}): **{t_seg:.1f} s**; voxel mask + fractions: "
         f"**{t_frac / len(VOXELS):.2f} s** per voxel (30 x 30 x 30 mm, oblique to the T1).",
