@@ -136,3 +136,18 @@ def test_osprey_sdat_on_t1(shared_data, tmp_path, sub):
     idx = np.array(np.nonzero(w)).T
     com = (idx * w[w > 0][:, None]).sum(0) / w.sum()
     np.testing.assert_allclose(m.affine[:3, :3] @ com + m.affine[:3, 3], centre, atol=0.5)
+
+
+def test_cli_other_visit_columns(tmp_path, head):
+    _, aff, _, t1 = head
+    nib.save(nib.Nifti1Image(t1, aff), tmp_path / "t1.nii.gz")
+    a = _spectrum(tmp_path, syn.box_affine((20, 20, 20), centre_mm=(0, 36, 8)))
+    (tmp_path / "b").mkdir()
+    b = _spectrum(tmp_path / "b", syn.box_affine((20, 20, 20), centre_mm=(0, 40, 8)))   # 4 mm anterior
+    out = tmp_path / "out"
+    assert main(["segment", str(tmp_path / "t1.nii.gz"), str(a), "-o", str(out), "--other-visit", str(b),
+                 "--quiet"]) == 0
+    head_, row = (line.split("\t") for line in (out / "fractions.tsv").read_text().splitlines())
+    r = dict(zip(head_, row))
+    assert float(r["centre_distance_mm"]) == pytest.approx(4.0, abs=1e-3)
+    assert float(r["dice"]) == pytest.approx(16 / 20, abs=0.005)
