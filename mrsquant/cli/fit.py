@@ -44,6 +44,10 @@ def add_subparser(sub):
     p.add_argument("--ratios", nargs="+", default=(), metavar="NUM/DEN",
                    help="also write ratios.tsv with these ratios and their covariance-aware SD, "
                         "e.g. tCho/tNAA Glx/GABA (docs/quantification.md)")
+    p.add_argument("--lcmodel-out", nargs="?", const="table,coord,csv", default=None, metavar="FORMATS",
+                   help="also write LCModel-style files per spectrum in OUTDIR/lcmodel/ (NAME.table, "
+                        "NAME.coord, NAME.csv; default all three, or e.g. table,coord) for tools and "
+                        "scripts that read LCModel output (docs/fit_outputs.md)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask.distributed scheduler (tcp://host:8786): fit chunks on its workers")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
@@ -143,8 +147,9 @@ def _basis_like(path, sequence, cache=True):
 
 def run(args) -> int:
     from ..basis.io import load_basis
-    from ..app.pipeline import fit_files
+    from ..app.exports import fit_files_with_exports, parse_formats
 
+    lcmodel_out = parse_formats(args.lcmodel_out)   # a bad format is refused before any work
     basis = args.basis
     if basis is None:
         basis = _basis_like(args.inputs[0], args.sequence, cache=not args.no_cache)
@@ -152,7 +157,7 @@ def run(args) -> int:
         basis = cached_basis(basis, args.inputs, cache=not args.no_cache)
     if args.include or args.exclude:
         basis = select_basis(load_basis(basis) if isinstance(basis, str) else basis, args.include, args.exclude)
-    out = fit_files(args.inputs, basis, outdir=args.outdir, water=args.water,
+    out = fit_files_with_exports(args.inputs, basis, outdir=args.outdir, water=args.water, lcmodel_out=lcmodel_out,
                     quant_config=args.quant_config, report=args.report, progress=not args.quiet,
                     preprocess=not args.no_preprocess, scheduler=args.scheduler, edit=args.edit,
                     ppm_range=tuple(args.ppm_range),
@@ -162,5 +167,6 @@ def run(args) -> int:
                     **({"nonnegative": False} if args.allow_negative else {}))
     from ..app.pipeline import summary_line
     print(f"{summary_line(out)} -> {out['outdir']}/concentrations.tsv, "
-          f"qc.tsv, fit.nc" + (", ratios.tsv" if args.ratios else "") + (", report.pdf" if args.report else ""))
+          f"qc.tsv, fit.nc" + (", ratios.tsv" if args.ratios else "") + (", report.pdf" if args.report else "")
+          + (f", lcmodel/ ({len(out['lcmodel'])} files)" if lcmodel_out else ""))
     return 0
