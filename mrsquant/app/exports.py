@@ -157,7 +157,8 @@ def publish_folder(outdir, name: str, write) -> Path:
 
 def fit_files_with_exports(inputs, basis, *, outdir, lcmodel_out=(), **options) -> dict:
     """:func:`mrsquant.app.pipeline.fit_files`, then the LCModel-style files of ``lcmodel_out``
-    (``("table", "coord", "csv")`` or a subset) in ``OUTDIR/lcmodel/``, replaced as a whole.
+    (``("table", "coord", "csv")`` or a subset) in ``OUTDIR/lcmodel/``, and, when inputs have BIDS
+    names, the BIDS-derivatives tree ``OUTDIR/derivatives/mrsquant/``; each folder replaced as a whole.
 
     The format list is checked before anything is fitted. Adds ``"lcmodel": [paths]`` to the result.
     """
@@ -171,4 +172,164 @@ def fit_files_with_exports(inputs, basis, *, outdir, lcmodel_out=(), **options) 
                                 lambda stage: write_lcmodel_outputs(out["dataset"], stage, formats,
                                                                     folder_name=""))
         out["lcmodel"] = sorted(folder.iterdir())
+    out["bids"] = []
+    if out.get("dataset") is not None and any(
+            bids_entities(p) for p in json.loads(out["dataset"].attrs.get("inputs", "[]") or "[]") if p):
+        folder = publish_folder(outdir, BIDS_FOLDER, lambda stage: write_bids_derivatives(out["dataset"], stage))
+        out["bids"] = sorted(p for p in folder.rglob("*") if p.is_file())
     return out
+
+
+# -- BIDS derivatives ---------------------------------------------------------------------
+
+BIDS_FOLDER = "derivatives"
+BIDS_PIPELINE = "mrsquant"
+#: BIDS MRS entities, in the order they appear in a file name
+BIDS_ENTITIES = ("sub", "ses", "task", "acq", "nuc", "voi", "rec", "run", "echo", "inv")
+BIDS_SUFFIXES = ("svs", "mrsi", "unloc", "mrsref")
+
+_COLUMN_DESCRIPTIONS = {
+    "spectrum": "input name (file name without extension)",
+    "metabolite": "canonical metabolite name (combined: tNAA, tCr, tCho, Glx)",
+    "amplitude": "fitted amplitude in basis units",
+    "crlb_abs": "Cramer-Rao lower bound (SD) of the amplitude, model misfit included",
+    "crlb_percent": "100 * crlb_abs / amplitude",
+    "ratio_tcr": "amplitude / amplitude of tCr",
+    "conc_mm": {"Description": "water-scaled concentration", "Units": "mM"},
+    "conc_crlb_mm": {"Description": "CRLB of conc_mm", "Units": "mM"},
+    "crlb_noise_percent": "CRLB (%) from the noise alone",
+    "prior_influence": "share (0-1) of the estimate's precision from the optional concentration prior",
+    "snr": "NAA peak height / noise SD",
+    "snr_lcmodel": "LCModel S/N: peak height / (2 x RMS noise)",
+    "fwhm_ppm": {"Description": "NAA linewidth (FWHM)", "Units": "ppm"},
+    "fwhm_hz": {"Description": "NAA linewidth (FWHM)", "Units": "Hz"},
+    "fqn": "fit-quality number: residual variance / noise variance",
+    "water_fwhm_hz": {"Description": "water reference linewidth (FWHM)", "Units": "Hz"},
+    "status": "ok, or what is wrong (docs/fit_outputs.md)",
+    "reasons": "which QC criterion fired, with the measured value",
+}
+
+
+def bids_entities(path) -> tuple[dict, str] | None:
+    """``({entity: label}, suffix)`` of a BIDS-named input (``sub-01_ses-pre_svs.nii.gz``), or None.
+
+    Leading ``key-label`` parts with BIDS MRS entities are kept; the suffix is the last part when it
+    is a BIDS MRS suffix, else ``svs``. Other parts (e.g. Osprey's ``..._PRESS_raw-act_noID.SDAT``)
+    become the ``acq`` label (letters and digits only) so that two scans of one session stay apart.
+    """
+    import re
+
+    name = Path(path).name
+    for suf in (".nii.gz", ".nii"):
+        if name.lower().endswith(suf):
+            name = name[: -len(suf)]
+            break
+    else:
+        name = Path(name).stem
+    parts = name.split("_")
+    ents: dict[str, str] = {}
+    rest = []
+    for part in parts:
+        key, _, label = part.partition("-")
+        if key in BIDS_ENTITIES and label and re.fullmatch(r"[A-Za-z0-9]+", label) and key not in ents \
+                and not rest:
+            ents[key] = label
+        else:
+            rest.append(part)
+    if "sub" not in ents:
+        return None
+    suffix = "svs"
+    if rest and rest[-1] in BIDS_SUFFIXES:
+        suffix = rest.pop()
+    extra = re.sub(r"[^A-Za-z0-9]", "", "".join(rest))
+    if extra and "acq" not in ents:
+        ents["acq"] = extra
+    return ents, suffix
+
+
+def bids_stem(ents: dict, suffix: str, desc: str) -> str:
+    keys = [f"{k}-{ents[k]}" for k in BIDS_ENTITIES if k in ents]
+    return "_".join(keys + [f"desc-{desc}", suffix])
+
+
+def _bids_tsv(path: Path, columns, rows) -> None:
+    import csv
+
+    from ..files import atomic_path
+
+    def cell(v):
+        if v is None:
+            return "n/a"
+        if isinstance(v, str):
+            return v if v not in ("", "nan") else "n/a"
+        v = float(v)
+        return f"{v:.6g}" if np.isfinite(v) else "n/a"
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([cell(r.get(c)) for c in columns])
+
+
+def _json(path: Path, obj) -> None:
+    from ..files import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2) + "\n")
+
+
+def _sidecar(columns, source: str) -> dict:
+    out = {"Sources": [source]} if source else {}
+    for c in columns:
+        d = _COLUMN_DESCRIPTIONS.get(c, c)
+        out[c] = d if isinstance(d, dict) else {"Description": d}
+    return out
+
+
+def write_bids_derivatives(ds, outdir) -> list[Path]:
+    """``OUTDIR/derivatives/mrsquant/`` (dataset_description.json, then per BIDS-named input
+    ``sub-X/[ses-Y/]mrs/<entities>_desc-concentrations_<suffix>.tsv`` and ``..._desc-qc_<suffix>.tsv``,
+    each with a JSON sidecar describing its columns). Nothing when no input has a BIDS name."""
+    from .pipeline import CONC_COLUMNS, QC_COLUMNS
+
+    if ds is None:
+        return []
+    inputs = json.loads(ds.attrs.get("inputs", "[]") or "[]")
+    names = [str(n) for n in ds.spectrum.values]
+    targets = []
+    for i, name in enumerate(names):
+        found = bids_entities(inputs[i] if i < len(inputs) and inputs[i] else name)
+        if found is not None:
+            targets.append((i, *found))
+    if not targets:
+        return []
+    root = Path(outdir) / BIDS_PIPELINE
+    version = str(ds.attrs.get("software_version", "mrsquant")).replace("mrsquant", "").strip()
+    _json(root / "dataset_description.json", {
+        "Name": "mrsquant MRS quantification", "BIDSVersion": "1.9.0", "DatasetType": "derivative",
+        "GeneratedBy": [{"Name": "mrsquant", "Version": version or "unknown",
+                         "Description": "linear-combination fit, ratios to tCr, water-scaled concentrations"}]})
+    written = [root / "dataset_description.json"]
+    seen: set[str] = set()
+    for i, ents, suffix in targets:
+        folder = root / f"sub-{ents['sub']}"
+        if "ses" in ents:
+            folder = folder / f"ses-{ents['ses']}"
+        folder = folder / "mrs"
+        conc_stem = bids_stem(ents, suffix, "concentrations")
+        if conc_stem in seen:   # two inputs with one name: the first is kept
+            continue
+        seen.add(conc_stem)
+        one = ds.isel(spectrum=i)
+        conc_rows = [{c: (names[i] if c == "spectrum" else met if c == "metabolite"
+                          else one[c].values[j]) for c in CONC_COLUMNS}
+                     for j, met in enumerate(str(m) for m in ds.metabolite.values)]
+        qc_row = {c: (names[i] if c == "spectrum" else one[c].values) for c in QC_COLUMNS if c in one}
+        qc_row = {k: (v.item() if hasattr(v, "item") else v) for k, v in qc_row.items()}
+        source = f"bids:raw:{Path(inputs[i]).name}" if i < len(inputs) and inputs[i] else ""
+        for stem, columns, rows in ((conc_stem, CONC_COLUMNS, conc_rows),
+                                    (bids_stem(ents, suffix, "qc"), QC_COLUMNS, [qc_row])):
+            _bids_tsv(folder / f"{stem}.tsv", columns, rows)
+            _json(folder / f"{stem}.json", _sidecar(columns, source))
+            written += [folder / f"{stem}.tsv", folder / f"{stem}.json"]
+    return written
