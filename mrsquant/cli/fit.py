@@ -48,6 +48,11 @@ def add_subparser(sub):
                    help="also write LCModel-style files per spectrum in OUTDIR/lcmodel/ (NAME.table, "
                         "NAME.coord, NAME.csv; default all three, or e.g. table,coord) for tools and "
                         "scripts that read LCModel output (docs/fit_outputs.md)")
+    p.add_argument("--gaba-model", choices=("gaba", "gabaglx"), default=None,
+                   help="MEGA-PRESS input: also fit Gannet's GABA+ peak model (gaba: one Gaussian; gabaglx: "
+                        "GABA and Glx as Gaussian pairs) to DIFF, Cr on OFF, water on the reference; writes "
+                        "OUTDIR/gaba_plus.tsv with GABA+/Cr and GABA+/water area ratios and fit SEs "
+                        "(docs/fitting.md)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask.distributed scheduler (tcp://host:8786): fit chunks on its workers")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
@@ -165,8 +170,13 @@ def run(args) -> int:
                     priors=None if args.no_priors or args.priors == "none" else args.priors, ratios=args.ratios,
                     **_shift_options(args.metabolite_shifts), **_jobs_option(args.jobs),
                     **({"nonnegative": False} if args.allow_negative else {}))
+    if args.gaba_model:
+        from ..app.gaba import gaba_rows, write_gaba_table
+        write_gaba_table(gaba_rows(args.inputs, model=args.gaba_model, water=args.water),
+                         f"{out['outdir']}/gaba_plus.tsv")
     from ..app.pipeline import summary_line
     print(f"{summary_line(out)} -> {out['outdir']}/concentrations.tsv, "
           f"qc.tsv, fit.nc" + (", ratios.tsv" if args.ratios else "") + (", report.pdf" if args.report else "")
-          + (f", lcmodel/ ({len(out['lcmodel'])} files)" if lcmodel_out else ""))
+          + (f", lcmodel/ ({len(out['lcmodel'])} files)" if lcmodel_out else "")
+          + (", gaba_plus.tsv" if args.gaba_model else ""))
     return 0
