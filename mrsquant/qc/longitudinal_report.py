@@ -109,6 +109,24 @@ def _summary_page(pdf, plt, result):
         f"{100 * s['response_fraction']:.0f} % of baseline;  remission: HAMD17 <= 7, MADRS <= 10, "
         "PHQ9 < 5 unless overridden.   MDC95 = 1.96 sqrt(2) CV (test-retest CV, docs/longitudinal.md)",
     ]
+    ex = result.exclusions
+    if len(ex):
+        out = ex[ex["action"] == "excluded"]
+        reason = out["reason"].astype(str)
+        spec = out[out["measure"] == "*"]
+        prior = int(reason.str.startswith("prior-dominated").sum())
+        qc_txt = spec["reason"].astype(str).str.split(":").str[0].value_counts()
+        lines.append(f"Exclusions: {len(spec)} spectra/participants left out"
+                     + (f" ({'; '.join(f'{k} {v}' for k, v in qc_txt.head(4).items())})"
+                        if len(spec) else "")
+                     + f"; {prior} prior-dominated values; {len(out) - len(spec) - prior} other "
+                     f"values; {int((ex['action'] == 'kept').sum())} kept with a flag (last pages)")
+    rel = getattr(result, "reliable", None)
+    if rel is not None and len(rel):
+        hit = rel[rel["reliable_change"].isin(("increase", "decrease"))]
+        lines.append("Reliable change (|RCI| > critical value, error model in error_model.tsv): "
+                     + (", ".join(f"{m} {len(g)}/{int((rel['metabolite'] == m).sum())}"
+                                  for m, g in hit.groupby("metabolite", sort=False)) or "none"))
     for note in result.notes:
         lines.append("Note: " + note)
     y = 0.9
@@ -150,6 +168,19 @@ def _grid(n):
     return nrow, ncol
 
 
+def _participant_status(result):
+    """Response status per participant (first scale, last session), or None without scores."""
+    ch = result.changes
+    scored = ch[ch["score"].astype(str) != ""]
+    if scored.empty or not result.cohort.scales:
+        return None
+    ds = result.cohort.data
+    last = ds["session"].values[-1]
+    flags = scored[(scored["score"] == result.cohort.scales[0]) & (scored["session_id"] == last)] \
+        .drop_duplicates("participant_id").set_index("participant_id")["responder"]
+    return _status(flags.reindex(list(ds["participant"].values)))
+
+
 def _spaghetti_pages(pdf, plt, result):
     ds = result.cohort.data
     measures = list(ds["measure"].values)
@@ -160,23 +191,29 @@ def _spaghetti_pages(pdf, plt, result):
     else:
         groups = np.array([""] * ds.sizes["participant"])
     levels = [g for g in dict.fromkeys(groups)]
+    status = _participant_status(result)
     for start in range(0, len(measures), PANELS_PER_PAGE):
         chunk = measures[start:start + PANELS_PER_PAGE]
         nrow, ncol = _grid(len(chunk))
         fig, axes = plt.subplots(nrow, ncol, figsize=A4_LANDSCAPE, squeeze=False)
-        fig.suptitle("Individual trajectories (thin lines) and group mean +/- 95 % CI (thick)",
+        fig.suptitle("Individual trajectories (thin lines" + (", coloured by response" if status
+                     is not None else "") + ") and group mean +/- 95 % CI (thick)",
                      fontsize=12, x=0.04, ha="left")
         for ax, meas in zip(axes.flat, chunk):
             v = ds["value"].sel(measure=meas).values
             for gi, lev in enumerate(levels):
                 col = GROUP_COLOURS[gi % len(GROUP_COLOURS)]
                 sel = groups == lev
-                for row in v[sel]:
+                for i in np.nonzero(sel)[0]:
+                    row = v[i]
                     ok = np.isfinite(row)
+                    lc = STATUS_COLOURS[status[i]] if status is not None else col
                     if ok.sum() >= 2:
-                        ax.plot(time[ok], row[ok], "-o", color=col, alpha=0.35, lw=0.7, ms=2.5)
+                        ax.plot(time[ok], row[ok], "-o", color=lc, alpha=0.4, lw=0.7, ms=2.5)
                     elif ok.sum() == 1:
-                        ax.plot(time[ok], row[ok], "x", color=col, alpha=0.6, ms=4)
+                        ax.plot(time[ok], row[ok], "x", color=lc, alpha=0.6, ms=4)
+                if status is not None:
+                    col = "black" if len(levels) == 1 else col
                 means, los, his = [], [], []
                 for j in range(len(time)):
                     x = v[sel, j]
@@ -195,8 +232,11 @@ def _spaghetti_pages(pdf, plt, result):
             ax.set_title(meas)
             if levels != [""]:
                 ax.legend(loc="best", frameon=False)
-        _finish_grid_page(pdf, plt, fig, axes, len(chunk), "x = participant with a single usable "
-                          "session (kept in the mixed model, no change score)", top=0.89, hspace=0.4)
+        legend = ("thin lines: red = responder, blue = non-responder, grey = unknown "
+                  f"({result.cohort.scales[0]} at the last session); " if status is not None else "")
+        _finish_grid_page(pdf, plt, fig, axes, len(chunk), legend + "x = participant with a single "
+                          "usable session (kept in the mixed model, no change score)", top=0.89,
+                          hspace=0.4)
 
 
 def _finish_grid_page(pdf, plt, fig, axes, n_used, footer, *, top, hspace):
@@ -376,10 +416,17 @@ def _forest_page(pdf, plt, result):
         ax1.errorbar(m, yy, xerr=[m - lo, hi - m], fmt="o", color="black", capsize=3, zorder=3)
         ax1.scatter(m[sig], yy[sig], color="#d62728", zorder=4, s=30, label="q < 0.05")
         ax1.axvline(0, color="grey", lw=0.6)
+        qv = t["q_fdr"].to_numpy(float)
+        for k, y in enumerate(yy):
+            if np.isfinite(qv[k]):
+                ax1.annotate(f"q={qv[k]:.2g}", (1.0, y), xycoords=("axes fraction", "data"),
+                             xytext=(3, 0), textcoords="offset points", va="center", fontsize=6,
+                             color="#d62728" if qv[k] < 0.05 else "black", annotation_clip=False)
         ax1.set_yticks(yy)
         ax1.set_yticklabels(lab)
         ax1.set_xlabel("mean change (% of baseline mean), 95 % CI")
-        ax1.set_title("Paired change from baseline; yellow band = +/- MDC95 of one participant")
+        ax1.set_title("Paired change from baseline (q = BH FDR)\nyellow band = +/- MDC95 of one "
+                      "participant")
         if sig.any():
             ax1.legend(loc="lower right", frameon=False)
     if len(a):
@@ -398,16 +445,22 @@ def _forest_page(pdf, plt, result):
         ax2.scatter(r[sig], yy[sig], color="#d62728", zorder=4, s=30, label="q < 0.05")
         ax2.axvline(0, color="grey", lw=0.6)
         ax2.set_xlim(-1, 1)
+        qa = a["q_fdr"].to_numpy(float)
+        for k, y in enumerate(yy):
+            if np.isfinite(qa[k]):
+                ax2.annotate(f"q={qa[k]:.2g}", (1.0, y), xycoords=("axes fraction", "data"),
+                             xytext=(3, 0), textcoords="offset points", va="center", fontsize=6,
+                             color="#d62728" if qa[k] < 0.05 else "black", annotation_clip=False)
         ax2.set_yticks(yy)
         ax2.set_yticklabels(lab, fontsize=6 if len(a) > 24 else 7)
         ax2.set_xlabel("Pearson r (change vs score change), BCa bootstrap 95 % CI")
-        ax2.set_title("Association with symptom change")
+        ax2.set_title("Association with symptom change (q = BH FDR)")
         if sig.any():
             ax2.legend(loc="lower right", frameon=False)
     else:
         ax2.axis("off")
         ax2.text(0.1, 0.5, "no score changes: no associations", fontsize=10)
-    fig.subplots_adjust(left=0.14, right=0.98, top=0.9, bottom=0.08, wspace=0.75)
+    fig.subplots_adjust(left=0.14, right=0.95, top=0.9, bottom=0.08, wspace=0.85)
     pdf.savefig(fig)
     plt.close(fig)
 

@@ -43,3 +43,6 @@ def test_baseline_score_zero_gives_na_and_the_pdf_draws(tmp_path, capsys):
                           check=True).stdout
     assert "baseline 0 for sub-03" in text
     assert "Responders vs non-responders" in text
+    assert "coloured by response" in text            # spaghetti lines by response status
+    assert "Reliable change (|RCI|" in text          # summary: reliable changes per measure
+    assert "q = BH FDR" in text                      # forest plot carries the q values
