@@ -16,9 +16,24 @@ from pathlib import Path
 
 import numpy as np
 
+from ..basis.io import load_basis
+from ..basis.names import present_combinations
 from ..errors import BasisMismatchWarning, InputError, MRSQuantError
-from ..spectra import Spectra
 from ..files import atomic_path
+from ..fitting.model import FitModel
+from ..fitting.result import parse_ratio
+from ..fitting.store import save_fit
+from ..io import load
+from ..io import text as text_io
+from ..preproc import preprocess
+from ..preproc.coils import combine_reference
+from ..preproc.phase import find_reference_offset, reference_ppm
+from ..preproc.water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
+from ..qc.metrics import assess, result_bounds
+from ..qc.preprocessing import preprocessing_entry
+from ..quant import fit_water, load_quant_config, water_scaled
+from ..spectra import Spectra
+from .distributed import fit_distributed
 
 
 def _stem(path: Path) -> str:
@@ -31,19 +46,17 @@ def _stem(path: Path) -> str:
 
 def find_water_partner(path: Path) -> Spectra | None:
     """The water reference that travels with a file (.H2O next to .RAW, 4-column text)."""
-    from ..io import text
 
     low = path.suffix.lower()
     if low == ".raw":
         for suf in (".H2O", ".h2o"):
             cand = path.with_suffix(suf)
             if cand.exists():
-                from ..io import load
                 return load(cand)
         return None
     if low in (".txt", ".dat", ""):
         try:
-            return text.water_partner(path)
+            return text_io.water_partner(path)
         except (OSError, MRSQuantError, ValueError):
             return None
     return None
@@ -57,8 +70,6 @@ def _remove_water_residue(spectra: Spectra) -> tuple[Spectra, list]:
     residual-water removal (HLSVD, 4.2-5.2 ppm) before the fit; the wing of a residue tens
     of times the NAA peak otherwise decides the fit's phase and frequency (docs/fitting.md).
     Recorded in the spectrum's ProcessingApplied."""
-    from ..preproc.water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
-
     if spectra.data.size != spectra.n_points:     # MRSI grids: left to `mrsquant preprocess`
         return spectra, []
     ratio = float(np.ravel(water_residue_ratio(spectra))[0])
@@ -74,8 +85,6 @@ def _reference_if_off(spectra: Spectra) -> tuple[Spectra, list]:
     """A single spectrum whose NAA/Cr/Cho pattern sits more than 0.05 ppm off (e.g. a
     room-temperature phantom referenced to water: 0.17 ppm) is moved onto it, as the
     pipeline does for multi-transient data; without a pattern it is left as read."""
-    from ..preproc.phase import find_reference_offset, reference_ppm
-
     check = find_reference_offset(spectra)
     if not check["found"] or check["ok"]:
         return spectra, []
@@ -99,12 +108,8 @@ def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
         spectra, moved = _reference_if_off(spectra)
         steps = steps + moved
         if water is not None and water.dims:     # raw reference for combined data
-            from ..preproc.coils import combine_reference
             water = combine_reference(water)[0]
         return spectra, ({"steps": steps} if steps else []), water
-    from ..preproc import preprocess
-    from ..qc.preprocessing import preprocessing_entry
-
     processed, record = preprocess(spectra, water=water)
     water_out = record.water if record.water is not None else water
     if "edit" in processed.dims:
@@ -137,11 +142,6 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
 
     Returns ``{"result": FitResult or None, "failed": {name: reason}, "outdir": Path}``.
     """
-    from ..basis.io import load_basis
-    from ..io import load
-    from ..quant import fit_water, load_quant_config, water_scaled
-    from ..fitting.model import FitModel
-
     outdir = Path(outdir)
     inputs = [Path(p) for p in inputs]
     if isinstance(basis, (str, os.PathLike)):
@@ -154,11 +154,54 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     if waters and len(waters) not in (1, len(inputs)):
         raise MRSQuantError(f"give one water reference for all inputs or one per input "
                             f"({len(inputs)} inputs, {len(waters)} water files)")
-    loaded, failed, order = [], {}, []
+    loaded, failed, water_src = _load_inputs(inputs, waters, preprocess=preprocess, edit=edit)
+    for name, reason in failed.items():
+        print(f"mrsquant fit: warning: {name}: {reason}", file=sys.stderr)
+    # one batch per data grid
+    groups: dict = {}
+    for item in loaded:
+        s = item[2]
+        key = (s.n_points, round(s.dwelltime_s, 12), round(s.spectrometer_frequency_mhz, 3))
+        groups.setdefault(key, []).append(item)
+    model = FitModel(basis, **model_options)
+    results = []
+    bar = _progress(sum(len(g) for g in groups.values()), progress)
+    for items in groups.values():
+        names = [it[0] for it in items]
+        try:
+            res = _fit_group(model, items, bar, scheduler=scheduler, client=client)
+        except MRSQuantError as exc:
+            for n in names:
+                failed[n] = str(exc)
+            continue
+        for msg in res.warnings:
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            print(f"mrsquant fit: warning: {msg} ({shown}): fitted anyway; check the basis", file=sys.stderr)
+        res = res.with_provenance(
+            inputs=[str(it[1]) for it in items], headers=[it[2].meta for it in items],
+            affines=[None if it[2].affine is None else np.asarray(it[2].affine).tolist() for it in items],
+            preprocessing=[it[4] for it in items])
+        results.append(_water_scale_group(res, items, cfg, water_src))
+    bar.close()
+    if not results:
+        raise MRSQuantError("nothing could be fitted: " + "; ".join(sorted(set(failed.values())))[:300])
+    paths = {_stem(p): str(p) for p in inputs}
+    return write_outputs(results, failed, [_stem(p) for p in inputs], outdir, report=report,
+                         paths=paths, ratios=ratio_pairs)
+
+
+def _load_inputs(inputs, waters, *, preprocess, edit):
+    """Read, check and preprocess each input with its water reference.
+
+    Returns ``(loaded, failed, water_src)``: ``(name, path, spectrum, water, record)``
+    items, ``{name: reason}`` for inputs that could not be read (one bad input never
+    sinks the batch; an MRSI grid stops the run with a pointer to ``maps``), and
+    ``{name: water reference as given}``.
+    """
+    loaded, failed = [], {}
     water_src: dict[str, str] = {}   # spectrum name -> its water reference, as given
     for i, path in enumerate(inputs):
         name = _stem(path)
-        order.append(name)
         try:
             s = load(path)
             _refuse_grid(s, path)
@@ -184,71 +227,47 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             failed[name] = f"{type(exc).__name__}: {exc}"
     if not loaded:
         raise MRSQuantError("no input could be read: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
-    for name, reason in failed.items():
-        print(f"mrsquant fit: warning: {name}: {reason}", file=sys.stderr)
+    return loaded, failed, water_src
 
-    # one batch per data grid
-    groups: dict = {}
-    for item in loaded:
-        s = item[2]
-        key = (s.n_points, round(s.dwelltime_s, 12), round(s.spectrometer_frequency_mhz, 3))
-        groups.setdefault(key, []).append(item)
-    model = FitModel(basis, **model_options)
-    results = []
-    bar = _progress(sum(len(g) for g in groups.values()), progress)
-    for items in groups.values():
-        first = items[0][2]
-        data = np.stack([it[2].flat()[0] if it[2].data.ndim == 1 else it[2].flat() for it in items])
-        data = data.reshape(-1, first.n_points)
-        batch = first.replace(data=data, dims=("spectrum",), affine=None)
-        names = [it[0] for it in items]
-        done = [0]
 
-        def tick(n_done, _done=done):
-            bar.update(n_done - _done[0])
-            _done[0] = n_done
-        try:
-            with warnings.catch_warnings():   # said once, below, as a clean line
-                warnings.simplefilter("ignore", BasisMismatchWarning)
-                if scheduler is not None or client is not None:
-                    from .distributed import fit_distributed
-                    res = fit_distributed(model, batch, client=client, scheduler=scheduler, names=names,
-                                          progress=tick)
-                else:
-                    res = model.fit(batch, names=names, progress=tick)
-        except MRSQuantError as exc:
-            for n in names:
-                failed[n] = str(exc)
-            continue
-        for msg in res.warnings:
-            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            print(f"mrsquant fit: warning: {msg} ({shown}): fitted anyway; check the basis", file=sys.stderr)
-        res = res.with_provenance(
-            inputs=[str(it[1]) for it in items], headers=[it[2].meta for it in items],
-            affines=[None if it[2].affine is None else np.asarray(it[2].affine).tolist() for it in items],
-            preprocessing=[it[4] for it in items])
-        ws = [it[3] for it in items]
-        if all(w is not None for w in ws):
-            wdata = np.stack([w.flat().mean(axis=0) for w in ws])
-            wf = fit_water(ws[0].replace(data=wdata, dims=("spectrum",), affine=None))
-            te = first.te_ms if first.te_ms is not None else cfg["sequence"].get("te_ms")
-            if te is None:
-                failed_te = "TE unknown: give [sequence] te_ms in --quant-config"
-                print(f"mrsquant fit: warning: {failed_te}", file=sys.stderr)
-            else:
-                conc, conc_sd = water_scaled(res.amplitude, res.crlb_abs, res.metabolites, wf["area"], cfg,
-                                             te_ms=te, tr_ms=first.tr_ms)
-                wres = wf["result"]
-                res = res.with_water(conc, conc_sd, water_fwhm_hz=wf["fwhm_hz"],
-                                     water={"ppm": wres.ppm, "data": wres.arrays["data"],
-                                            "fit": wres.arrays["fit"]},
-                                     water_inputs=[water_src.get(it[0], "") for it in items])
-        results.append(res)
-    bar.close()
-    if not results:
-        raise MRSQuantError("nothing could be fitted: " + "; ".join(sorted(set(failed.values())))[:300])
-    paths = {_stem(p): str(p) for p in inputs}
-    return write_outputs(results, failed, order, outdir, report=report, paths=paths, ratios=ratio_pairs)
+def _fit_group(model, items, bar, *, scheduler=None, client=None):
+    """Fit the spectra of one data grid as one batch (here or on a dask cluster)."""
+    first = items[0][2]
+    data = np.stack([it[2].flat()[0] if it[2].data.ndim == 1 else it[2].flat() for it in items])
+    data = data.reshape(-1, first.n_points)
+    batch = first.replace(data=data, dims=("spectrum",), affine=None)
+    names = [it[0] for it in items]
+    done = [0]
+
+    def tick(n_done):
+        bar.update(n_done - done[0])
+        done[0] = n_done
+    with warnings.catch_warnings():   # said once, by the caller, as a clean line
+        warnings.simplefilter("ignore", BasisMismatchWarning)
+        if scheduler is not None or client is not None:
+            return fit_distributed(model, batch, client=client, scheduler=scheduler, names=names,
+                                   progress=tick)
+        return model.fit(batch, names=names, progress=tick)
+
+
+def _water_scale_group(res, items, cfg, water_src):
+    """The group's result with water-scaled mM when every spectrum has a water reference."""
+    ws = [it[3] for it in items]
+    if not all(w is not None for w in ws):
+        return res
+    first = items[0][2]
+    wdata = np.stack([w.flat().mean(axis=0) for w in ws])
+    wf = fit_water(ws[0].replace(data=wdata, dims=("spectrum",), affine=None))
+    te = first.te_ms if first.te_ms is not None else cfg["sequence"].get("te_ms")
+    if te is None:
+        print("mrsquant fit: warning: TE unknown: give [sequence] te_ms in --quant-config", file=sys.stderr)
+        return res
+    conc, conc_sd = water_scaled(res.amplitude, res.crlb_abs, res.metabolites, wf["area"], cfg,
+                                 te_ms=te, tr_ms=first.tr_ms)
+    wres = wf["result"]
+    return res.with_water(conc, conc_sd, water_fwhm_hz=wf["fwhm_hz"],
+                          water={"ppm": wres.ppm, "data": wres.arrays["data"], "fit": wres.arrays["fit"]},
+                          water_inputs=[water_src.get(it[0], "") for it in items])
 
 
 def summary_line(out: dict, *, limit: int = 3) -> str:
@@ -360,8 +379,6 @@ def _publish(stage: Path, outdir: Path) -> None:
 
 def _check_ratios(ratios, basis) -> list[tuple[str, str]]:
     """Parse ``NUM/DEN`` strings; both must be basis metabolites or combinations of them."""
-    from ..basis.names import present_combinations
-    from ..fitting.result import parse_ratio
 
     known = list(basis.names) + list(present_combinations(basis.names))
     pairs = []
@@ -438,8 +455,6 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=N
 def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=()) -> dict:
     import xarray as xr
 
-    from ..qc.metrics import assess, result_bounds
-    from ..fitting.store import save_fit
 
     datasets = []
     for res in results:
@@ -492,12 +507,8 @@ def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=
             ds_all.attrs[key] = json.dumps(merged, default=str)
         save_fit(ds_all, outdir / "fit.nc")
     if report and ds_all is not None:
-        try:
-            from ..qc.report import render_report
-        except ImportError:
-            print("mrsquant fit: warning: report module not available", file=sys.stderr)
-        else:
-            render_report(ds_all, outdir / "report.pdf")
+        from ..qc.report import render_report  # heavy: matplotlib
+        render_report(ds_all, outdir / "report.pdf")
     return {"results": results, "dataset": ds_all, "failed": failed, "outdir": outdir}
 
 

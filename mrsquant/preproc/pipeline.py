@@ -111,8 +111,47 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
         water = _match_points(water, s, "water reference")
     if ecc is not None:
         ecc = _match_points(ecc, s, "ECC reference")
-
     # 1. coil combination; references combined with the data's weights
+    s, water, ecc = _combine_coils(s, water, ecc, noise, info)
+    # 2. eddy-current correction (ECC reference, else the water reference)
+    ecc_ref = ecc if ecc is not None else water
+    if ecc_correction and ecc_ref is not None:
+        s, info["ecc"] = eddy_current_correction(s, ecc_ref)
+        if water is not None:
+            water, _ = eddy_current_correction(water, ecc_ref)
+    # 3. transients: align, reject, average
+    before, table = None, None
+    if "dyn" in s.dims:
+        s, before, table = _transients(s, align, reject, weighting, align_ppm_range, info)
+    # 4. editing: order, sub-spectra alignment
+    if "edit" in s.dims:
+        s, before, table = _edit_conditions(s, edit_order, before, table, info)
+    # 5. residual water
+    if water_removal:
+        s, winfo = remove_water(s)
+        info["water_removal"] = {k: winfo[k] for k in ("n_removed", "freq_ppm", "damping_hz", "amplitude")}
+        info["water_removal"]["removed"] = winfo["removed"]
+    # 6. ppm reference, then 7. zero-order phase
+    s, water, check = _reference_and_phase(s, water, reference, phase, info)
+    if before is not None:
+        # the same global shift and phase as the output, so before/after overlay in a plot
+        if "reference" in info:
+            before = shift_phase(before, shift_hz=info["reference"]["shift_hz"])
+        if "phase" in info:
+            before = shift_phase(before, phase_deg=-np.asarray(info["phase"]["phase_deg"]))
+    edited = editing.edit_combinations(s) if "edit" in s.dims and s.shape[s.dims.index("edit")] == 2 else {}
+    if table is not None:
+        transients = _transient_table(*table)
+    else:
+        import pandas as pd  # heavy: pandas
+        transients = pd.DataFrame(columns=["dyn", "freq_shift_hz", "phase_deg", "rejected", "weight", "z_score"])
+    rec = PreprocessRecord(steps=processing_applied(s)[start:], transients=transients, before=before,
+                           after=s, water=water, edited=edited, reference_check=check, info=info)
+    return s, rec
+
+
+def _combine_coils(s, water, ecc, noise, info):
+    """Step 1: coil combination; the water/ECC references get the data's weights."""
     if "coil" in s.dims:
         ref = water if water is not None and "coil" in water.dims else \
             ecc if ecc is not None and "coil" in ecc.dims else None
@@ -126,86 +165,78 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
         raise InputError("water reference has coils but the data do not; combine it first")
     water = None if water is None else _collapse(water)
     ecc = None if ecc is None else _collapse(ecc)
+    return s, water, ecc
 
-    # 2. eddy-current correction (ECC reference, else the water reference)
-    ecc_ref = ecc if ecc is not None else water
-    if ecc_correction and ecc_ref is not None:
-        s, info["ecc"] = eddy_current_correction(s, ecc_ref)
-        if water is not None:
-            water, _ = eddy_current_correction(water, ecc_ref)
 
-    # 3. transients: align, reject, average
-    before, table = None, None
-    if "dyn" in s.dims:
-        before = s.mean("dyn")
-        shape = s.shape
-        shifts = np.zeros(shape)
-        phases = np.zeros(shape)
-        if align and s.shape[s.dims.index("dyn")] > 1:
-            s, ainfo = align_transients(s, dim="dyn", ppm_range=align_ppm_range, robust="edit" in s.dims)
-            shifts, phases = ainfo["freq_shift_hz"], ainfo["phase_deg"]
-            # move the unaligned mean into the template's frame (mean offset per condition)
-            dax = s.dims.index("dyn")
-            mean_f = shifts.mean(axis=dax)
-            mean_p = np.angle(np.exp(1j * np.deg2rad(phases)).mean(axis=dax), deg=True)
-            before = shift_phase(before, shift_hz=-mean_f, phase_deg=-mean_p)
-            info["align"] = {k: ainfo[k] for k in ("freq_shift_hz", "phase_deg", "amplitude", "rms_residual")}
-        rejected = np.zeros(shape, bool)
-        z = np.zeros(shape)
-        if reject and s.shape[s.dims.index("dyn")] >= 4:
-            oinfo = find_outliers(s, dim="dyn", ppm_range=align_ppm_range)
-            rejected, z = oinfo["rejected"], oinfo["z_score"]
-            info["outliers"] = oinfo
-            s = add_processing(s, "Outlier removal", f"{int(rejected.sum())} of {rejected.size} transients "
-                                                     f"rejected; rule: {oinfo['rule']}")
-        dims_t = s.dims
-        s, avinfo = average(s, dim="dyn", weights=weighting, exclude=rejected, ppm_range=align_ppm_range)
-        table = (dims_t, shape, shifts, phases, rejected, avinfo["weights"], z)
+def _transients(s, align, reject, weighting, align_ppm_range, info):
+    """Step 3: align, reject and average the transients; the unaligned mean and the table."""
+    before = s.mean("dyn")
+    shape = s.shape
+    shifts = np.zeros(shape)
+    phases = np.zeros(shape)
+    if align and s.shape[s.dims.index("dyn")] > 1:
+        s, ainfo = align_transients(s, dim="dyn", ppm_range=align_ppm_range, robust="edit" in s.dims)
+        shifts, phases = ainfo["freq_shift_hz"], ainfo["phase_deg"]
+        # move the unaligned mean into the template's frame (mean offset per condition)
+        dax = s.dims.index("dyn")
+        mean_f = shifts.mean(axis=dax)
+        mean_p = np.angle(np.exp(1j * np.deg2rad(phases)).mean(axis=dax), deg=True)
+        before = shift_phase(before, shift_hz=-mean_f, phase_deg=-mean_p)
+        info["align"] = {k: ainfo[k] for k in ("freq_shift_hz", "phase_deg", "amplitude", "rms_residual")}
+    rejected = np.zeros(shape, bool)
+    z = np.zeros(shape)
+    if reject and s.shape[s.dims.index("dyn")] >= 4:
+        oinfo = find_outliers(s, dim="dyn", ppm_range=align_ppm_range)
+        rejected, z = oinfo["rejected"], oinfo["z_score"]
+        info["outliers"] = oinfo
+        s = add_processing(s, "Outlier removal", f"{int(rejected.sum())} of {rejected.size} transients "
+                                                 f"rejected; rule: {oinfo['rule']}")
+    dims_t = s.dims
+    s, avinfo = average(s, dim="dyn", weights=weighting, exclude=rejected, ppm_range=align_ppm_range)
+    return s, before, (dims_t, shape, shifts, phases, rejected, avinfo["weights"], z)
 
-    # 4. editing: order, sub-spectra alignment
-    if "edit" in s.dims:
-        ax = s.dims.index("edit")
-        if edit_order == "auto" and s.shape[ax] == 2:
-            det = editing.detect_edit_order(s)
-            order = det["order"]
-            info["edit_order"] = det
-        elif edit_order == "auto":
-            order = tuple(range(s.shape[ax]))
-        else:
-            order = tuple(int(i) for i in edit_order)
-        if tuple(order) != tuple(range(s.shape[ax])):
-            s = editing.reorder(s, order)
-            if before is not None and "edit" in before.dims:
-                before = editing.reorder(before, order)
-            if table is not None:
-                tshape = table[1]
-                eax = table[0].index("edit")
-                table = (table[0], tshape) + tuple(np.take(a, list(order), axis=eax) for a in table[2:])
-        s = add_processing(s, "Reordering", f"edit conditions ordered {order} (first = OFF)")
-        # put every condition on the ppm scale first (NAA/Cr/Cho), so the fixed
-        # sub-spectra window cuts the same signals whatever each condition's drift frame
-        offsets = np.array([find_reference_offset(s.isel(edit=c))["offset_ppm"] for c in range(s.shape[ax])])
-        pre_hz = offsets * s.spectrometer_frequency_mhz
-        s = shift_phase(s, shift_hz=np.moveaxis(np.broadcast_to(pre_hz, s.shape[:ax] + s.shape[ax + 1:] + (len(pre_hz),)), -1, ax))
-        s, sinfo = editing.align_subspectra(s)
-        sinfo["pre_shift_hz"] = pre_hz
-        info["subspectra"] = sinfo
+
+def _edit_conditions(s, edit_order, before, table, info):
+    """Step 4: edit conditions in order (first = OFF), on one ppm scale, sub-spectra aligned."""
+    ax = s.dims.index("edit")
+    if edit_order == "auto" and s.shape[ax] == 2:
+        det = editing.detect_edit_order(s)
+        order = det["order"]
+        info["edit_order"] = det
+    elif edit_order == "auto":
+        order = tuple(range(s.shape[ax]))
+    else:
+        order = tuple(int(i) for i in edit_order)
+    if tuple(order) != tuple(range(s.shape[ax])):
+        s = editing.reorder(s, order)
+        if before is not None and "edit" in before.dims:
+            before = editing.reorder(before, order)
         if table is not None:
-            dax = table[0].index("dyn")
-            # offsets removed from each condition, in the transients' sense (shift removed = -applied)
-            f_add = np.expand_dims(sinfo["freq_shift_hz"] - pre_hz, dax)
-            p_add = np.expand_dims(sinfo["phase_deg"], dax)
-            table = table[:2] + (table[2] + f_add, table[3] + p_add) + table[4:]
+            tshape = table[1]
+            eax = table[0].index("edit")
+            table = (table[0], tshape) + tuple(np.take(a, list(order), axis=eax) for a in table[2:])
+    s = add_processing(s, "Reordering", f"edit conditions ordered {order} (first = OFF)")
+    # put every condition on the ppm scale first (NAA/Cr/Cho), so the fixed
+    # sub-spectra window cuts the same signals whatever each condition's drift frame
+    offsets = np.array([find_reference_offset(s.isel(edit=c))["offset_ppm"] for c in range(s.shape[ax])])
+    pre_hz = offsets * s.spectrometer_frequency_mhz
+    s = shift_phase(s, shift_hz=np.moveaxis(np.broadcast_to(pre_hz, s.shape[:ax] + s.shape[ax + 1:] + (len(pre_hz),)), -1, ax))
+    s, sinfo = editing.align_subspectra(s)
+    sinfo["pre_shift_hz"] = pre_hz
+    info["subspectra"] = sinfo
+    if table is not None:
+        dax = table[0].index("dyn")
+        # offsets removed from each condition, in the transients' sense (shift removed = -applied)
+        f_add = np.expand_dims(sinfo["freq_shift_hz"] - pre_hz, dax)
+        p_add = np.expand_dims(sinfo["phase_deg"], dax)
+        table = table[:2] + (table[2] + f_add, table[3] + p_add) + table[4:]
+    return s, before, table
 
-    # 5. residual water
-    if water_removal:
-        s, winfo = remove_water(s)
-        info["water_removal"] = {k: winfo[k] for k in ("n_removed", "freq_ppm", "damping_hz", "amplitude")}
-        info["water_removal"]["removed"] = winfo["removed"]
 
-    # 6. ppm reference, then 7. zero-order phase (in the referenced frame, so the phase
-    # estimate does not depend on where the peak falls between points); both estimated on
-    # the first condition (OFF) and applied to all
+def _reference_and_phase(s, water, reference, phase, info):
+    """Steps 6-7: ppm reference, then zero-order phase in the referenced frame (so the phase
+    estimate does not depend on where the peak falls between points); both estimated on the
+    first condition (OFF) and applied to all. Returns the check made before referencing."""
     first = s if "edit" not in s.dims else s.isel(edit=0)
     check = find_reference_offset(first)
     if reference:
@@ -218,20 +249,4 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
         ph = phase_zero_order(first)[1]["phase_deg"]
         s, pinfo = phase_zero_order(s, phase_deg=ph)
         info["phase"] = pinfo
-
-    if before is not None:
-        # the same global shift and phase as the output, so before/after overlay in a plot
-        if "reference" in info:
-            before = shift_phase(before, shift_hz=info["reference"]["shift_hz"])
-        if "phase" in info:
-            before = shift_phase(before, phase_deg=-np.asarray(info["phase"]["phase_deg"]))
-
-    edited = editing.edit_combinations(s) if "edit" in s.dims and s.shape[s.dims.index("edit")] == 2 else {}
-    if table is not None:
-        transients = _transient_table(*table)
-    else:
-        import pandas as pd
-        transients = pd.DataFrame(columns=["dyn", "freq_shift_hz", "phase_deg", "rejected", "weight", "z_score"])
-    rec = PreprocessRecord(steps=processing_applied(s)[start:], transients=transients, before=before,
-                           after=s, water=water, edited=edited, reference_check=check, info=info)
-    return s, rec
+    return s, water, check

@@ -69,11 +69,11 @@ def test_failure_while_writing_keeps_earlier_outputs(case, tmp_path, capsys, mon
     out = tmp_path / "out"
     assert _fit(case, out) == 0
     before = (out / "qc.tsv").read_bytes()
-    import mrsquant.fitting.store as store
+    import mrsquant.app.pipeline as pipeline
 
     def broken(*a, **k):
         raise OSError("disk full")
-    monkeypatch.setattr(store, "save_fit", broken)
+    monkeypatch.setattr(pipeline, "save_fit", broken)   # the writer the pipeline calls
     with pytest.raises(OSError):
         _fit(case, out, "--ratios", "tCho/tNAA")
     assert (out / "qc.tsv").read_bytes() == before and not (out / "ratios.tsv").exists()
