@@ -582,6 +582,24 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
         protons.append(float(sum(area for _, _, area in parts)))
     if not fids:
         raise InputError("nothing to simulate: empty metabolite list")
+    mega = seq == "mega-press"
+    prov = _provenance(seq, te_ms=te_ms, te1_ms=te1_ms, te2_ms=te2_ms, tm_ms=tm_ms, edit_ppm=edit_ppm,
+                       edit_off_ppm=edit_off_ppm, edit_bw_hz=edit_bw_hz, edit_info=edit_info,
+                       edit_state=edit_state, lw_hz=lw_hz, reference_ppm=reference_ppm, hetero=hetero,
+                       chosen=chosen, refocusing_pulse=refocusing_pulse, refocusing_ms=refocusing_ms,
+                       pulse_carrier_ppm=pulse_carrier_ppm, n_positions=n_positions, b1_used=b1_used,
+                       editing_pulse=editing_pulse, n_protons=dict(zip(out_names, protons)))
+    return Basis(fids=np.array(fids), names=tuple(out_names), dwelltime_s=dwell,
+                 spectrometer_frequency_mhz=float(field_mhz),
+                 te_ms=None if seq == "pulse-acquire" else float(te_ms),
+                 sequence=seq if not mega else f"mega-press-{edit_state}",
+                 centre_ppm=centre_ppm, provenance=prov)
+
+
+def _provenance(seq, *, te_ms, te1_ms, te2_ms, tm_ms, edit_ppm, edit_off_ppm, edit_bw_hz, edit_info,
+                edit_state, lw_hz, reference_ppm, hetero, chosen, refocusing_pulse, refocusing_ms,
+                pulse_carrier_ppm, n_positions, b1_used, editing_pulse, n_protons):
+    """The basis' provenance record: simulator, sequence timing, pulses, normalisation."""
     pulses = "ideal pulses" if refocusing_pulse is None and editing_pulse is None else "shaped pulses"
     mega = seq == "mega-press"
     prov = {"simulator": f"mrsquant {__version__} mrsquant.basis.simulate ({pulses})",
@@ -598,12 +616,8 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
                 "n_positions": n_positions,
                 "b1_max_hz": None if b1_used is None else round(float(b1_used), 1)},
             "normalisation": "FID(t=0) of one uncoupled proton = 1",
-            "n_protons": dict(zip(out_names, protons))}
-    return Basis(fids=np.array(fids), names=tuple(out_names), dwelltime_s=dwell,
-                 spectrometer_frequency_mhz=float(field_mhz),
-                 te_ms=None if seq == "pulse-acquire" else float(te_ms),
-                 sequence=seq if not mega else f"mega-press-{edit_state}",
-                 centre_ppm=centre_ppm, provenance=prov)
+            "n_protons": n_protons}
+    return prov
 
 
 def _shaped_refocusing(kw, seq, refocusing_pulse, refocusing_ms, carrier_ppm, n_positions,

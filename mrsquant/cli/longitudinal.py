@@ -53,6 +53,13 @@ def add_subparser(sub):
     p.add_argument("--harmonise-site", metavar="COL",
                    help="ComBat-harmonise measures across the sites/scanners in this scores-table "
                    "column (time and group protected; needs mrsquant[clinical])")
+    _add_analysis_options(p)
+    p.set_defaults(func=run)
+    _add_power_parser(p)
+
+
+def _add_analysis_options(p):
+    """Statistics, QC inclusion and bootstrap options of `mrsquant longitudinal`."""
     p.add_argument("--match", metavar="TEXT", help="use only spectra whose name contains TEXT")
     p.add_argument("--change", choices=("delta", "delta_percent", "log_ratio"), default="delta",
                    help="change correlated with score change (default delta)")
@@ -82,7 +89,10 @@ def add_subparser(sub):
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--no-report", action="store_true", help="do not write longitudinal.pdf")
-    p.set_defaults(func=run)
+
+
+def _add_power_parser(p):
+    """`mrsquant longitudinal power`: sample size."""
     sub2 = p.add_subparsers(dest="longitudinal_command", metavar="power")
     pw = sub2.add_parser(
         "power", help="sample size for a change in percent (paired or multi-visit design)",
