@@ -43,6 +43,29 @@ def _line_fid(t, f0_mhz, lines, lw_hz):
     return phase * np.exp(-np.pi * lw_hz * t)
 
 
+def _signals(rng, n, basis, t, ppm, f0_mhz):
+    """Random linewidths and concentrations, their Lorentzian components, baseline, fit and noisy data."""
+    nb, n_points = len(basis), len(t)
+    lw = rng.uniform(4.0, 9.0, n)
+    conc = np.array([[TYPICAL_MM[m] * rng.uniform(0.8, 1.2) for m in basis] for _ in range(n)])
+    shapes = np.empty((n, nb, n_points), complex)
+    for i in range(n):
+        for j, m in enumerate(basis):
+            w = 25.0 if m.startswith("MM") else lw[i]
+            fid = _line_fid(t, f0_mhz, LINES[m], w)
+            fid[0] *= 0.5
+            shapes[i, j] = to_spectrum(fid) / 50.0
+    components = conc[:, :, None] * shapes
+    baseline = (8.0 * np.exp(-((ppm - 1.3) / 1.5) ** 2) * (1 + 0.3 * rng.standard_normal((n, 1)))
+                ).astype(complex)
+    fit = components.sum(axis=1) + baseline
+    noise_sd = np.abs(fit.real).max(axis=1) / rng.uniform(40.0, 150.0, n)
+    data = fit + noise_sd[:, None] * (rng.standard_normal((n, n_points))
+                                      + 1j * rng.standard_normal((n, n_points)))
+
+    return lw, conc, components, baseline, fit, noise_sd, data
+
+
 def synthetic_fit_dataset(n_spectra: int = 1, *, n_points: int = 2048, f0_mhz: float = 123.2,
                           bandwidth_hz: float = 4000.0, seed: int = 0,
                           metabolites=tuple(LINES), failed=(), water: bool = True,
@@ -76,25 +99,9 @@ def synthetic_fit_dataset(n_spectra: int = 1, *, n_points: int = 2048, f0_mhz: f
     basis = [m for m in metabolites if m in LINES]
     combined = list(present_combinations(basis))
     names = basis + combined
-    n, nb = n_spectra, len(basis)
+    n = n_spectra
 
-    lw = rng.uniform(4.0, 9.0, n)
-    conc = np.array([[TYPICAL_MM[m] * rng.uniform(0.8, 1.2) for m in basis] for _ in range(n)])
-    shapes = np.empty((n, nb, n_points), complex)
-    for i in range(n):
-        for j, m in enumerate(basis):
-            w = 25.0 if m.startswith("MM") else lw[i]
-            fid = _line_fid(t, f0_mhz, LINES[m], w)
-            fid[0] *= 0.5
-            shapes[i, j] = to_spectrum(fid) / 50.0
-    components = conc[:, :, None] * shapes
-    baseline = (8.0 * np.exp(-((ppm - 1.3) / 1.5) ** 2) * (1 + 0.3 * rng.standard_normal((n, 1)))
-                ).astype(complex)
-    fit = components.sum(axis=1) + baseline
-    noise_sd = np.abs(fit.real).max(axis=1) / rng.uniform(40.0, 150.0, n)
-    data = fit + noise_sd[:, None] * (rng.standard_normal((n, n_points))
-                                      + 1j * rng.standard_normal((n, n_points)))
-
+    lw, conc, components, baseline, fit, noise_sd, data = _signals(rng, n, basis, t, ppm, f0_mhz)
     snr_true = np.abs(fit.real).max(axis=1) / noise_sd
     low = ("GABA", "GSH", "Gln", "NAAG", "Tau", "Lac")
     crlb_b = conc * (3.0 / snr_true[:, None]) * np.array([8.0 if m in low else 1.0 for m in basis])
