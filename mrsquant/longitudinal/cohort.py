@@ -587,6 +587,49 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         excl.append(dict(participant_id=pid, session_id=sid, spectrum=spectrum, measure=measure,
                          action=action, reason=reason))
 
+    conc, qc = _load_results(results, match, notes)
+    index, st = _index_spectra(conc, sessions, notes, exclude)
+    _refuse_duplicate_rows(conc, index)
+    sc, scales = _load_scores(scores, scales, notes)
+    # ---- every score row must match a spectrum and every spectrum a score row
+    if scores is not None:
+        _check_matching(index, sc, allow_unmatched, notes)
+    # ---- axes
+    participants = sorted(set(index["participant_id"]) | set(sc["participant_id"]), key=_natural_key)
+    times, time_unit = _session_times(st, sc)
+    session_labels = list(index["session_id"]) + list(sc["session_id"])
+    sessions_ordered = order_sessions(session_labels, times=times, baseline=baseline)
+    baseline = sessions_ordered[0]
+    metabolites = list(dict.fromkeys(conc["metabolite"]))
+    p_ix = {p: i for i, p in enumerate(participants)}
+    s_ix = {s: i for i, s in enumerate(sessions_ordered)}
+    data_vars, spec_arr, status = _spectrum_arrays(index, conc, qc, st, p_ix, s_ix, metabolites)
+    # ---- spectrum-level QC
+    included = _spectrum_qc(index, data_vars, status, rules, p_ix, s_ix, exclude)
+    data_vars["spectrum"] = (("participant", "session"), spec_arr)
+    data_vars["included"] = (("participant", "session"), included)
+    ds = xr.Dataset(data_vars, coords={"participant": participants, "session": sessions_ordered,
+                                       "metabolite": metabolites})
+    ds = _add_measures(ds, conc, measures, spec_arr, included, participants, sessions_ordered,
+                      metabolites, rules, max_prior_influence, notes, exclude)
+    # ---- scores and covariates on (participant, session)
+    ds, has_score_row = _add_scores(ds, sc, scales, p_ix, s_ix, sessions_ordered, times, time_unit, notes)
+    # ---- pairing / score completeness reports
+    _pairing_report(ds, participants, sessions_ordered, spec_arr, included, has_score_row, scales,
+                    baseline, exclude)
+    if not scales and scores is not None:
+        notes.append("no score columns (HAMD17, MADRS, PHQ9 or --scales): associations skipped")
+
+    ds.attrs.update(baseline=baseline, scales=",".join(scales), qc_rules="; ".join(rules.describe()),
+                    max_prior_influence=("none" if max_prior_influence is None
+                                         else float(max_prior_influence)),
+                    description="mrsquant longitudinal cohort")
+    exclusions = pd.DataFrame(excl, columns=list(EXCLUSION_COLUMNS))
+    return Cohort(ds, exclusions, scales, tuple(sessions_ordered), baseline, notes)
+
+
+def _load_results(results, match, notes):
+    """Concentration and QC tables from paths or a DataFrame pair, ``--match`` applied."""
     if isinstance(results, tuple) and len(results) == 2 and isinstance(results[0], pd.DataFrame):
         conc, qc = _normalise_results(results[0], results[1])
     else:
@@ -601,7 +644,12 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
     if conc.empty:
         raise InputError("the results hold no spectra" + (f" matching {match!r}" if match else ""))
 
-    # ---- spectrum -> participant, session
+    return conc, qc
+
+
+def _index_spectra(conc, sessions, notes, exclude):
+    """``spectrum, participant_id, session_id`` for every fitted spectrum (from the names'
+    sub-/ses- entities or the --sessions table); one spectrum per participant and session."""
     spectra = list(dict.fromkeys(conc["spectrum"]))
     if sessions is not None:
         st = _normalise_sessions(sessions) if isinstance(sessions, pd.DataFrame) \
@@ -637,6 +685,11 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         raise InputError(f"several spectra for one participant and session ({', '.join(g)}); "
                          "select one with --match TEXT (e.g. the acq-/voi- entity)")
 
+    return index, st
+
+
+def _refuse_duplicate_rows(conc, index):
+    """The same participant, session and metabolite twice is refused."""
     dupm = conc.duplicated(["spectrum", "metabolite"], keep="first")
     if dupm.any():
         lab = index.set_index("spectrum")
@@ -647,7 +700,9 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
                          f"{int(dupm.sum())} times): {_first_few(dict.fromkeys(rows), 3)}; "
                          "was a results folder given twice?")
 
-    # ---- scores
+
+def _load_scores(scores, scales, notes):
+    """The scores table with the analysed scales numeric (non-numeric cells refused)."""
     if scores is None:
         sc = pd.DataFrame(columns=["participant_id", "session_id"])
     elif isinstance(scores, pd.DataFrame):
@@ -681,22 +736,13 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
                          f"{', '.join(other)}; name them with --scales to analyse them")
     scales = tuple(scales)
 
-    # ---- every score row must match a spectrum and every spectrum a score row
-    if scores is not None:
-        _check_matching(index, sc, allow_unmatched, notes)
+    return sc, scales
 
-    # ---- axes
-    participants = sorted(set(index["participant_id"]) | set(sc["participant_id"]), key=_natural_key)
-    times, time_unit = _session_times(st, sc)
-    session_labels = list(index["session_id"]) + list(sc["session_id"])
-    sessions_ordered = order_sessions(session_labels, times=times, baseline=baseline)
-    baseline = sessions_ordered[0]
-    metabolites = list(dict.fromkeys(conc["metabolite"]))
-    P, S, M = len(participants), len(sessions_ordered), len(metabolites)
-    p_ix = {p: i for i, p in enumerate(participants)}
-    s_ix = {s: i for i, s in enumerate(sessions_ordered)}
+
+def _spectrum_arrays(index, conc, qc, st, p_ix, s_ix, metabolites):
+    """Concentration, QC and tissue columns on the (participant, session[, metabolite]) grid."""
+    P, S, M = len(p_ix), len(s_ix), len(metabolites)
     m_ix = {m: i for i, m in enumerate(metabolites)}
-
     data_vars = {}
     spec_arr = np.full((P, S), "", dtype=object)
     for s, pid, sid in index.itertuples(index=False):
@@ -728,9 +774,12 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
             arr[tm["participant_id"].map(p_ix), tm["session_id"].map(s_ix)] = \
                 pd.to_numeric(tm[col], errors="coerce").to_numpy(dtype=float)
             data_vars[col] = (("participant", "session"), arr)
+    return data_vars, spec_arr, status
 
-    # ---- spectrum-level QC
-    included = np.zeros((P, S), dtype=bool)
+
+def _spectrum_qc(index, data_vars, status, rules, p_ix, s_ix, exclude):
+    """Spectrum-level QC rules (status, SNR, FWHM, a failed fit): the included mask."""
+    included = np.zeros((len(p_ix), len(s_ix)), dtype=bool)
     for s, pid, sid in index.itertuples(index=False):
         i, j = p_ix[pid], s_ix[sid]
         reasons = []
@@ -749,13 +798,12 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
             exclude(pid, sid, s, reason="; ".join(reasons))
         else:
             included[i, j] = True
-    data_vars["spectrum"] = (("participant", "session"), spec_arr)
-    data_vars["included"] = (("participant", "session"), included)
+    return included
 
-    ds = xr.Dataset(data_vars, coords={"participant": participants, "session": sessions_ordered,
-                                       "metabolite": metabolites})
 
-    # ---- measures
+def _add_measures(ds, conc, measures, spec_arr, included, participants, sessions_ordered, metabolites,
+                  rules, max_prior_influence, notes, exclude):
+    """Measure values with their CRLBs and prior influence; value-level rules applied."""
     if measures is None:
         measures = list(DEFAULT_MEASURES)
         explicit = False
@@ -822,8 +870,12 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
     ds["measure_crlb_abs"] = (("participant", "session", "measure"), np.stack(crlb_a, axis=-1))
     ds["prior_influence_measure"] = (("participant", "session", "measure"),
                                      np.stack(influence, axis=-1))
+    return ds
 
-    # ---- scores and covariates on (participant, session)
+
+def _add_scores(ds, sc, scales, p_ix, s_ix, sessions_ordered, times, time_unit, notes):
+    """Scores (``score_*``) and covariates (``cov_*``) on the grid, and the time axis."""
+    P, S = len(p_ix), len(s_ix)
     known_sc = sc[sc["participant_id"].isin(p_ix) & sc["session_id"].isin(s_ix)]
     spi = known_sc["participant_id"].map(p_ix).to_numpy()
     ssi = known_sc["session_id"].map(s_ix).to_numpy()
@@ -847,8 +899,13 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
         ds["time"] = (("session",), np.arange(S, dtype=float))
         ds["time"].attrs["units"] = "visits"
         notes.append("time = session order (0 = baseline); add a 'weeks', 'days' or 'date' column to the scores table for a time axis")
+    return ds, has_score_row
 
-    # ---- pairing / score completeness reports
+
+def _pairing_report(ds, participants, sessions_ordered, spec_arr, included, has_score_row, scales,
+                    baseline, exclude):
+    """Exclusion rows for missing baselines, single sessions and missing scores."""
+    participants, sessions_ordered = list(ds.participant.values), list(ds.session.values)
     for i, pid in enumerate(participants):
         has_spec = spec_arr[i] != ""
         if not has_spec.any():
@@ -875,12 +932,4 @@ def assemble_cohort(results, scores=None, *, sessions=None, baseline: str | None
                     if not np.isfinite(ds[f"score_{scale}"].values[i, j]):
                         exclude(pid, sid, spec_arr[i, j], action="kept",
                                 reason=f"{scale} missing: left out of {scale} associations")
-    if not scales and scores is not None:
-        notes.append("no score columns (HAMD17, MADRS, PHQ9 or --scales): associations skipped")
 
-    ds.attrs.update(baseline=baseline, scales=",".join(scales), qc_rules="; ".join(rules.describe()),
-                    max_prior_influence=("none" if max_prior_influence is None
-                                         else float(max_prior_influence)),
-                    description="mrsquant longitudinal cohort")
-    exclusions = pd.DataFrame(excl, columns=list(EXCLUSION_COLUMNS))
-    return Cohort(ds, exclusions, scales, tuple(sessions_ordered), baseline, notes)
