@@ -234,6 +234,19 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
     influence = {(int(k[0]), str(k[1]), str(k[2])): float(v)
                  for k, v in (prior_influence or {}).items()}
 
+    conc, qc = _fit_tables(rng, sessions, mets, ratio, gain, noise_, tcr_mm, water=water, failed=failed,
+                           missing=missing, status=status, influence=influence,
+                           prior_influence=prior_influence)
+    scores = _score_table(rng, sessions, frac, score_baseline, score_delta, madrs=madrs, phq9=phq9,
+                          integer_scores=integer_scores, group=group, missing_scores=missing_scores)
+    truth = _truth_table(mets, mean_, sd_, rho_, noise_, score_change, water)
+    return SyntheticCohort(conc, qc, scores, truth)
+
+
+def _fit_tables(rng, sessions, mets, ratio, gain, noise_, tcr_mm, *, water, failed, missing, status,
+                influence, prior_influence):
+    """concentrations.tsv and qc.tsv rows as ``mrsquant fit`` writes them."""
+    n = gain.shape[0]
     failed = {(int(i), str(s)) for i, s in failed}
     missing = {(int(i), str(s)) for i, s in missing}
     status = {(int(k[0]), str(k[1])): v for k, v in (status or {}).items()}
@@ -268,7 +281,13 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
                           "status": "failed" if bad else status.get((i, ses), "ok")})
     conc = pd.DataFrame(rows)
     qc = pd.DataFrame(qrows)
+    return conc, qc
 
+
+def _score_table(rng, sessions, frac, score_baseline, score_delta, *, madrs, phq9, integer_scores,
+                 group, missing_scores):
+    """The scores table: HAMD17 (and MADRS/PHQ9), group, age, sex per participant and session."""
+    n = len(score_delta)
     hamd0 = score_baseline[0] + score_baseline[1] * rng.standard_normal(n)
     srows = []
     age = rng.uniform(20, 65, n).round(0)
@@ -294,7 +313,11 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
     for i, ses, scale in missing_scores:
         scores.loc[(scores["participant_id"] == f"sub-{int(i) + 1:02d}")
                    & (scores["session_id"] == f"ses-{ses}"), scale] = np.nan
+    return scores
 
+
+def _truth_table(mets, mean_, sd_, rho_, noise_, score_change, water):
+    """True mean/SD of each X/tCr change and its correlation with the HAMD17 change."""
     truth = []
     measures = {m: (m,) for m in mets if m not in ("Cr", "PCr")}
     measures.update({c: comps for c, comps in COMBINED.items() if c != "tCr"})
@@ -310,4 +333,4 @@ def make_cohort(n_participants: int = 16, *, sessions=("pre", "post"), effects=N
     if water:
         truth.append({"measure": "tCr", "mean_change": 0.0,
                       "sd_change": float(8.0 * 0.03 * np.sqrt(2.0)), "r_HAMD17": 0.0})
-    return SyntheticCohort(conc, qc, scores, pd.DataFrame(truth))
+    return pd.DataFrame(truth)
