@@ -151,37 +151,7 @@ def change_table(cohort: Cohort, *, response_fraction: float = 0.5, remission=No
             .astype(object), dtype="boolean")
         base.loc[~np.isfinite(base["delta_percent"]), "exceeds_mdc95"] = pd.NA
         for scale in scales:
-            df = base.copy()
-            if scale is None:
-                df["score"] = ""
-                for c in ("score_baseline", "score_followup", "score_delta", "score_delta_percent"):
-                    df[c] = np.nan
-                df["responder"] = pd.array([pd.NA] * len(df), dtype="boolean")
-                df["remitter"] = pd.array([pd.NA] * len(df), dtype="boolean")
-            else:
-                s = ds[f"score_{scale}"].values
-                s0, s1 = s[pi, 0], s[pi, j]
-                df["score"] = scale
-                df["score_baseline"], df["score_followup"] = s0, s1
-                df["score_delta"] = s1 - s0
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    reduction = (s0 - s1) / s0
-                ok = np.isfinite(reduction) & (s0 > 0)
-                df["score_delta_percent"] = np.where(ok, -100.0 * reduction, np.nan)
-                zero = np.isfinite(s1) & (s0 == 0)
-                df.loc[zero, "note"] = (f"{scale} baseline 0: percent change and response "
-                                        "undefined (NA)")
-                df["responder"] = pd.array(np.where(ok, reduction >= response_fraction - 1e-12,
-                                                    False), dtype="boolean")
-                df.loc[~ok, "responder"] = pd.NA
-                if scale in rem:
-                    op, thr = rem[scale]
-                    df["remitter"] = pd.array(_OPS[op](np.nan_to_num(s1, nan=np.inf), thr),
-                                              dtype="boolean")
-                    df.loc[~np.isfinite(s1), "remitter"] = pd.NA
-                else:
-                    df["remitter"] = pd.array([pd.NA] * len(df), dtype="boolean")
-            frames.append(df)
+            frames.append(_score_columns(base.copy(), ds, scale, pi, j, response_fraction, rem))
     if not frames:
         return pd.DataFrame(columns=CHANGE_COLUMNS)
     out = pd.concat(frames, ignore_index=True)[CHANGE_COLUMNS]
@@ -192,6 +162,41 @@ def change_table(cohort: Cohort, *, response_fraction: float = 0.5, remission=No
                         "c": out["score"], "p": out["participant_id"].map(pord)})
     idx = key.sort_values(["m", "s", "c", "p"], kind="stable").index
     return out.loc[idx].reset_index(drop=True)
+
+
+def _score_columns(df, ds, scale, pi, j, response_fraction, rem):
+    """Score columns of one change-table block: baseline/follow-up score, its change,
+    responder and remitter (NA where undefined, with a note for a baseline score of 0)."""
+    if scale is None:
+        df["score"] = ""
+        for c in ("score_baseline", "score_followup", "score_delta", "score_delta_percent"):
+            df[c] = np.nan
+        df["responder"] = pd.array([pd.NA] * len(df), dtype="boolean")
+        df["remitter"] = pd.array([pd.NA] * len(df), dtype="boolean")
+    else:
+        s = ds[f"score_{scale}"].values
+        s0, s1 = s[pi, 0], s[pi, j]
+        df["score"] = scale
+        df["score_baseline"], df["score_followup"] = s0, s1
+        df["score_delta"] = s1 - s0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reduction = (s0 - s1) / s0
+        ok = np.isfinite(reduction) & (s0 > 0)
+        df["score_delta_percent"] = np.where(ok, -100.0 * reduction, np.nan)
+        zero = np.isfinite(s1) & (s0 == 0)
+        df.loc[zero, "note"] = (f"{scale} baseline 0: percent change and response "
+                                "undefined (NA)")
+        df["responder"] = pd.array(np.where(ok, reduction >= response_fraction - 1e-12,
+                                            False), dtype="boolean")
+        df.loc[~ok, "responder"] = pd.NA
+        if scale in rem:
+            op, thr = rem[scale]
+            df["remitter"] = pd.array(_OPS[op](np.nan_to_num(s1, nan=np.inf), thr),
+                                      dtype="boolean")
+            df.loc[~np.isfinite(s1), "remitter"] = pd.NA
+        else:
+            df["remitter"] = pd.array([pd.NA] * len(df), dtype="boolean")
+    return df
 
 
 def _per_participant(changes: pd.DataFrame) -> pd.DataFrame:
