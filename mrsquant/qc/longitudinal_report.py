@@ -304,6 +304,37 @@ def _scatter_pages(pdf, plt, result):
                           top=0.86, hspace=0.5)
 
 
+def _mean_ci(v, n_times):
+    """Mean and 95 % CI (normal) of each column of ``v`` (participants x times), NaNs left out."""
+    m, lo, hi = [], [], []
+    for j in range(n_times):
+        x = v[:, j]
+        x = x[np.isfinite(x)]
+        mu = x.mean() if x.size else np.nan
+        half = 1.96 * x.std(ddof=1) / np.sqrt(x.size) if x.size > 1 else 0.0
+        m.append(mu)
+        lo.append(mu - half)
+        hi.append(mu + half)
+    return map(np.asarray, (m, lo, hi))
+
+
+def _change_boxes(bx, dist, labels, colours):
+    """Box plots of the change by response status with the participants as dots."""
+    if dist:
+        bp = bx.boxplot(dist, widths=0.5, showfliers=False, patch_artist=True)
+        for patch, col in zip(bp["boxes"], colours):
+            patch.set_facecolor(col)
+            patch.set_alpha(0.3)
+        rng = np.random.default_rng(0)
+        for i, (d, col) in enumerate(zip(dist, colours), start=1):
+            bx.scatter(i + 0.12 * rng.uniform(-1, 1, d.size), d, s=9, color=col, zorder=3)
+        bx.set_xticks(range(1, len(dist) + 1))
+        bx.set_xticklabels(labels)
+    else:
+        bx.text(0.5, 0.5, "no change values", ha="center", va="center",
+                transform=bx.transAxes, color="grey")
+
+
 def _responder_pages(pdf, plt, result):
     """Trajectories (mean +/- 95 % CI) and change distributions by response status,
     for the first scale and the last follow-up session."""
@@ -339,16 +370,7 @@ def _responder_pages(pdf, plt, result):
                 sel = (status == lev).to_numpy()
                 if not sel.any():
                     continue
-                m, lo, hi = [], [], []
-                for j in range(len(time)):
-                    x = v[sel, j]
-                    x = x[np.isfinite(x)]
-                    mu = x.mean() if x.size else np.nan
-                    half = 1.96 * x.std(ddof=1) / np.sqrt(x.size) if x.size > 1 else 0.0
-                    m.append(mu)
-                    lo.append(mu - half)
-                    hi.append(mu + half)
-                m, lo, hi = map(np.asarray, (m, lo, hi))
+                m, lo, hi = _mean_ci(v[sel], len(time))
                 ok = np.isfinite(m)
                 if ok.any():
                     ax.plot(time[ok], m[ok], "-o", color=col, lw=1.8, ms=3,
@@ -367,19 +389,7 @@ def _responder_pages(pdf, plt, result):
             ax.set_title(meas)
             if k == 0:
                 ax.legend(loc="best", frameon=False)
-            if dist:
-                bp = bx.boxplot(dist, widths=0.5, showfliers=False, patch_artist=True)
-                for patch, col in zip(bp["boxes"], colours):
-                    patch.set_facecolor(col)
-                    patch.set_alpha(0.3)
-                rng = np.random.default_rng(0)
-                for i, (d, col) in enumerate(zip(dist, colours), start=1):
-                    bx.scatter(i + 0.12 * rng.uniform(-1, 1, d.size), d, s=9, color=col, zorder=3)
-                bx.set_xticks(range(1, len(dist) + 1))
-                bx.set_xticklabels(labels)
-            else:
-                bx.text(0.5, 0.5, "no change values", ha="center", va="center",
-                        transform=bx.transAxes, color="grey")
+            _change_boxes(bx, dist, labels, colours)
             bx.axhline(0, color="grey", lw=0.5)
             bx.set_ylabel(f"change in {meas} to {last[4:]}")
         for k in range(len(chunk), per_page):
