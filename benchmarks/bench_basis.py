@@ -21,13 +21,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from _docs import write_section
 from scipy.optimize import minimize, minimize_scalar
 
 from mrsquant import axes
 from mrsquant.basis.io import load_basis
 from mrsquant.basis.simulate import simulate_basis
-
-from _docs import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 ACQ = dict(field_mhz=123.2, n_points=2048, bandwidth_hz=4000.0)

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _docs import write_section
 
 import mrsquant as mq
 from mrsquant.basis.io import load_basis
 from mrsquant.fitting import FitModel
-
-from _docs import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))

@@ -16,13 +16,13 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+from _docs import write_section
+
 import mrsquant as mq
+from mrsquant.app.pipeline import _remove_water_residue
 from mrsquant.basis.io import load_basis
 from mrsquant.basis.simulate import simulate_basis
 from mrsquant.fitting import FitModel
-from mrsquant.app.pipeline import _remove_water_residue
-
-from _docs import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))

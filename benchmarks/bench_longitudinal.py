@@ -21,13 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _docs import write_section
 
-from mrsquant.longitudinal import make_cohort
 from mrsquant.app.longitudinal import run_longitudinal
+from mrsquant.longitudinal import make_cohort
 from mrsquant.longitudinal import stats as st
 from mrsquant.longitudinal.synthetic import simulate_changes, simulate_visits
-
-from _docs import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +72,6 @@ def null_rates(R, n):
 def mixed_null(R, n, sessions):
     """False-positive rate of the mixed model's time effect (random intercept, no change)."""
     import statsmodels.formula.api as smf
-
     from scipy import stats
 
     from mrsquant.longitudinal.stats import between_within_df

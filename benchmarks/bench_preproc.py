@@ -22,12 +22,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _docs import write_section  # noqa: E402
+
 import mrsquant as mq  # noqa: E402
 from mrsquant import axes  # noqa: E402
 from mrsquant.preproc import align_transients, combine_coils, preprocess  # noqa: E402
 from tests.preproc import sim  # noqa: E402
 from tests.preproc import test_editing as mega  # noqa: E402
-from _docs import write_section  # noqa: E402
 
 DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))
 

@@ -31,7 +31,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-
 from _docs import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,8 +253,8 @@ def machine() -> str:
 
 def _chunks() -> tuple[int, int]:
     """(in-process chunk, dask chunk) with default options."""
-    from mrsquant.fitting import FitOptions
     from mrsquant.app.distributed import DEFAULT_CHUNK_SIZE
+    from mrsquant.fitting import FitOptions
     c = FitOptions().chunk_size
     return c, min(c, DEFAULT_CHUNK_SIZE)
 

@@ -17,13 +17,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from _docs import write_section
 
 import mrsquant as mq
 from mrsquant import axes
 from mrsquant.basis.io import load_basis
 from mrsquant.fitting import FitModel
-
-from _docs import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MRSQUANT_DATA", ROOT.parent / "shared" / "data"))

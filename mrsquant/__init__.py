@@ -14,8 +14,8 @@ import importlib
 
 __version__ = "0.1.0"
 
-from .axes import ppm_axis, hz_axis, time_axis  # noqa: E402,F401
-from .errors import MRSQuantError, InputError, MetadataError, BasisMismatchError  # noqa: E402,F401
+from .axes import hz_axis, ppm_axis, time_axis  # noqa: E402,F401
+from .errors import BasisMismatchError, InputError, MetadataError, MRSQuantError  # noqa: E402,F401
 from .spectra import Spectra  # noqa: E402,F401
 
 #: public name -> module that defines it

@@ -26,9 +26,9 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..errors import InputError, MRSQuantError
-from ..spectra import Spectra
 from ..fitting.model import FitModel, _single_threaded_blas, assemble_result, fit_batch
 from ..fitting.result import FitResult
+from ..spectra import Spectra
 
 #: retries of a failed chunk before it is reported
 DEFAULT_RETRIES = 2

@@ -8,8 +8,15 @@ import numpy as np
 import pandas as pd
 
 from ..files import atomic_path
-from ..longitudinal.analysis import (DEFAULT_MIN_GROUP_N, associations, change_table, mixed_models,
-                       paired_tests, prior_dominated_counts, responder_tests)
+from ..longitudinal.analysis import (
+    DEFAULT_MIN_GROUP_N,
+    associations,
+    change_table,
+    mixed_models,
+    paired_tests,
+    prior_dominated_counts,
+    responder_tests,
+)
 from ..longitudinal.cohort import DEFAULT_MAX_PRIOR_INFLUENCE, Cohort, QCRules, assemble_cohort
 from ..longitudinal.reliable import reliable_change, retest_table
 

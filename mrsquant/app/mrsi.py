@@ -21,10 +21,10 @@ import numpy as np
 
 from .. import axes
 from ..errors import InputError
-from ..spectra import Spectra
+from ..files import atomic_path
 from ..fitting.model import FitModel, noise_sd
 from ..fitting.result import FitResult
-from ..files import atomic_path
+from ..spectra import Spectra
 
 SPATIAL = ("x", "y", "z")
 #: quantities written as maps: name -> FitResult attribute (ratio_tcr is ``result.ratio("tCr")``)

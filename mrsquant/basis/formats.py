@@ -24,8 +24,8 @@ import numpy as np
 
 from .. import axes
 from ..errors import InputError
-from .basis import Basis
 from ..files import atomic_folder, atomic_path
+from .basis import Basis
 
 MANIFEST = "basis.json"
 FORMAT_VERSION = 1

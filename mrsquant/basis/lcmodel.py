@@ -11,10 +11,19 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, MetadataError
-from ..io.lcmodel import (Namelist, check_fixed_width, complex_pairs, f0_from, fortran_e, namelist_value,
-                          parse_namelists, read_lcmodel_raw, read_text)
-from .basis import Basis
 from ..files import atomic_path
+from ..io.lcmodel import (
+    Namelist,
+    check_fixed_width,
+    complex_pairs,
+    f0_from,
+    fortran_e,
+    namelist_value,
+    parse_namelists,
+    read_lcmodel_raw,
+    read_text,
+)
+from .basis import Basis
 
 
 def is_basis_file(path) -> bool:

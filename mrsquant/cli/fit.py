@@ -151,8 +151,8 @@ def _basis_like(path, sequence, cache=True):
 
 
 def run(args) -> int:
-    from ..basis.io import load_basis
     from ..app.exports import fit_files_with_exports, parse_formats
+    from ..basis.io import load_basis
 
     lcmodel_out = parse_formats(args.lcmodel_out)   # a bad format is refused before any work
     basis = args.basis

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError, MRSQuantError
+from ..files import atomic_path
 from ..spectra import Spectra
 from .registry import READERS, WRITERS
-from ..files import atomic_path
 
 __all__ = ["load", "save", "READERS", "WRITERS", "detect_format"]
 

@@ -11,9 +11,26 @@ See docs/longitudinal.md.
 """
 from __future__ import annotations
 
-from .analysis import (DEFAULT_CV_PERCENT, DEFAULT_REMISSION, associations, change_table,  # noqa: F401
-                       cv_for, mixed_models, paired_tests, responder_tests)
-from .cohort import (DEFAULT_MEASURES, LOW_CONCENTRATION, Cohort, QCRules,  # noqa: F401
-                     assemble_cohort, parse_entities, read_results, read_scores, read_sessions)
+from .analysis import (  # noqa: F401
+                       DEFAULT_CV_PERCENT,
+                       DEFAULT_REMISSION,
+                       associations,
+                       change_table,
+                       cv_for,
+                       mixed_models,
+                       paired_tests,
+                       responder_tests,
+)
+from .cohort import (  # noqa: F401
+                       DEFAULT_MEASURES,
+                       LOW_CONCENTRATION,
+                       Cohort,
+                       QCRules,
+                       assemble_cohort,
+                       parse_entities,
+                       read_results,
+                       read_scores,
+                       read_sessions,
+)
 from .reliable import reliable_change, retest_table  # noqa: F401
 from .synthetic import make_cohort, simulate_changes  # noqa: F401

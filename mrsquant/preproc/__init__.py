@@ -40,10 +40,8 @@ from .align import align_transients, register, shift_phase  # noqa: F401
 from .average import average, drop, find_outliers, transient_weights  # noqa: F401
 from .coils import apply_coil_weights, combine_coils  # noqa: F401
 from .ecc import eddy_current_correction  # noqa: F401
-from .editing import (align_subspectra, detect_edit_order, edit_combinations,  # noqa: F401
-                      reorder, split_interleaved)
-from .phase import (check_reference, find_reference_offset, phase_zero_order,  # noqa: F401
-                    reference_ppm, zero_order_phase)
+from .editing import align_subspectra, detect_edit_order, edit_combinations, reorder, split_interleaved  # noqa: F401
+from .phase import check_reference, find_reference_offset, phase_zero_order, reference_ppm, zero_order_phase  # noqa: F401
 from .pipeline import PreprocessRecord, preprocess  # noqa: F401
 from .record import add_processing, processing_applied  # noqa: F401
 from .timedomain import apodise, truncate, zero_fill  # noqa: F401

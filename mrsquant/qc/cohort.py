@@ -13,7 +13,8 @@ import numpy as np
 
 from ..basis.names import COMBINED
 from . import style
-from .style import A4_PORTRAIT, PPM_DISPLAY, crlb_flag, display_mask as _display_mask, metabolite_colour, status_kind
+from .style import A4_PORTRAIT, PPM_DISPLAY, crlb_flag, metabolite_colour, status_kind
+from .style import display_mask as _display_mask
 
 #: rows of a table page
 ROWS_PER_PAGE = 52

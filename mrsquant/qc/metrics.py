@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fitting.quality import (SINGLETS, fit_quality, fit_quality_number, peak_height,  # noqa: F401
-                               reference_singlet, singlet_fwhm_hz, snr_kreis, snr_lcmodel)
+from ..fitting.quality import (  # noqa: F401
+    SINGLETS,
+    fit_quality,
+    fit_quality_number,
+    peak_height,
+    reference_singlet,
+    singlet_fwhm_hz,
+    snr_kreis,
+    snr_lcmodel,
+)
 from .style import is_nuisance
 
 #: Thresholds of the status column (docs/conventions.md). Status flags are
@@ -172,7 +180,7 @@ def assess(ds, rules=STATUS_RULES) -> tuple[list[str], list[str]]:
 def _signal_features(ds) -> dict:
     """Per spectrum: NAA height, 0.9-1.5 ppm lipid height, tallest fitted peak, noise SD and the
     largest narrow residual feature (after a 9-point running median) in noise SDs."""
-    from scipy.ndimage import median_filter   # heavy: only when statuses are assessed
+    from scipy.ndimage import median_filter  # heavy: only when statuses are assessed
 
     ppm = ds["ppm"].values
     data = ds["data"].values

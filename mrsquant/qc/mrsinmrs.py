@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_path
 from .preprocessing import normalise_preprocessing
 from .style import basis_label, software_label
-from ..files import atomic_path
 
 NOT_IN_HEADER = "not in header"
 

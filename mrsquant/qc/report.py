@@ -33,9 +33,8 @@ from ..files import atomic_path
 from . import cohort, mrsinmrs, style
 from .notes import reliability_notes
 from .preprocessing import normalise_preprocessing, preprocessing_entry  # noqa: F401  (re-exported)
-from .style import (A4_PORTRAIT, PPM_DISPLAY, RC, crlb_flag, display_mask as _display_mask, format_value,
-                    metabolite_colour, status_kind)
-
+from .style import A4_PORTRAIT, PPM_DISPLAY, RC, crlb_flag, format_value, metabolite_colour, status_kind
+from .style import display_mask as _display_mask
 
 
 # ---------------------------------------------------------------------------
@@ -741,8 +740,8 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
     per spectrum, the MRSinMRS checklist page.
     """
     import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
     import pandas as pd
+    from matplotlib.backends.backend_pdf import PdfPages
 
 
     _check_dataset(ds)

@@ -12,7 +12,7 @@ import json
 import numpy as np
 
 from .. import __version__
-from ..axes import ppm_axis, time_axis, to_spectrum, WATER_PPM
+from ..axes import WATER_PPM, ppm_axis, time_axis, to_spectrum
 from ..basis.names import COMBINED, present_combinations
 
 #: metabolite -> list of (ppm, relative height) of its main lines

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 import mrsquant as mq
+from mrsquant.app import distributed as dist
+from mrsquant.app.distributed import chunk_bounds, fit_distributed
 from mrsquant.basis.io import load_basis
 from mrsquant.errors import MRSQuantError
 from mrsquant.fitting import FitModel
-from mrsquant.app import distributed as dist
-from mrsquant.app.distributed import chunk_bounds, fit_distributed
 from mrsquant.fitting.synthetic import challenge_like
 
 distributed = pytest.importorskip("distributed")

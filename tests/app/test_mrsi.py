@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import mrsquant as mq
+from mrsquant.app.mrsi import as_grid, snr_mask
 from mrsquant.basis.io import load_basis
 from mrsquant.cli import main
-from mrsquant.app.mrsi import as_grid, snr_mask
 from mrsquant.fitting.synthetic import simulate_mrsi
 
 SHAPE = (4, 4, 1)

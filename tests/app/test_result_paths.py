@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 import mrsquant as mq
-from mrsquant.basis.io import load_basis
-from mrsquant.fitting import FitModel
 from mrsquant.app.mrsi import fit_mrsi
 from mrsquant.app.pipeline import fit_files
+from mrsquant.basis.io import load_basis
+from mrsquant.fitting import FitModel
 from mrsquant.fitting.synthetic import simulate_mrsi
 
 

@@ -9,9 +9,9 @@ import pytest
 
 import mrsquant as mq
 from mrsquant import axes
+from mrsquant.app.pipeline import _remove_water_residue, fit_files
 from mrsquant.basis.io import load_basis
 from mrsquant.fitting import FitModel
-from mrsquant.app.pipeline import _remove_water_residue, fit_files
 
 TYPICAL = {"NAA": 12.0, "NAAG": 1.5, "Cr": 5.0, "PCr": 4.0, "GPC": 1.0, "PCh": 0.6, "Glu": 10.0,
            "Gln": 3.0, "mI": 6.0, "GSH": 2.0, "Tau": 1.5, "GABA": 1.5, "Mac": 10.0}

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 from mrsquant import axes
-from mrsquant.basis.simulate import (MACROMOLECULES, gaussian_fid, sequence_events,
-                                     simulate_basis, simulate_group)
+from mrsquant.basis.simulate import MACROMOLECULES, gaussian_fid, sequence_events, simulate_basis, simulate_group
 from mrsquant.basis.spin_systems import SpinGroup
 from mrsquant.errors import InputError
 

@@ -4,8 +4,8 @@ import pytest
 
 import mrsquant as mq
 from mrsquant import axes
-from mrsquant.basis.simulate import simulate_basis
 from mrsquant.app.pipeline import fit_files
+from mrsquant.basis.simulate import simulate_basis
 
 F0, DWELL, N = 123.2, 1 / 4000.0, 2048
 CONC = {"GABA": 1.5, "NAA": 12.0, "Cr": 4.0, "PCr": 4.0, "GPC": 1.0, "PCh": 0.5, "Glu": 10.0,

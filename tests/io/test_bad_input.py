@@ -128,6 +128,7 @@ def test_impossible_metadata(shared_data, tmp_path):
     bad = s.replace(meta=meta, te_ms=None)
     out = save(bad, tmp_path / "te.nii.gz")
     import json
+
     import nibabel as nib
     img = nib.load(str(out))
     hdr = json.loads(img.header.extensions[0].get_content())

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from mrsquant.basis.io import load_basis, save_basis
-from mrsquant.io import detect_format, load, save
 from mrsquant.basis.lcmodel import read_lcmodel_basis
+from mrsquant.io import detect_format, load, save
 from mrsquant.io.lcmodel import read_lcmodel_coord, read_lcmodel_raw, read_lcmodel_table, water_partner
 
 from .helpers import namelist_number, peak_ppm

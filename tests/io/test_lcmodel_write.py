@@ -6,8 +6,17 @@ import numpy as np
 import pytest
 
 from mrsquant.io.lcmodel import LCModelCoord, LCModelTable, read_lcmodel_coord, read_lcmodel_table
-from mrsquant.io.lcmodel_write import (conc_text, format_coord, format_csv, format_table, ratio_text,
-                                       read_lcmodel_csv, sd_value, write_lcmodel_coord, write_lcmodel_table)
+from mrsquant.io.lcmodel_write import (
+    conc_text,
+    format_coord,
+    format_csv,
+    format_table,
+    ratio_text,
+    read_lcmodel_csv,
+    sd_value,
+    write_lcmodel_coord,
+    write_lcmodel_table,
+)
 
 WHEN = dt.datetime(2015, 5, 28, 14, 21)
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from mrsquant.app.longitudinal import run_longitudinal
 from mrsquant.cli import main
 from mrsquant.longitudinal import make_cohort
-from mrsquant.app.longitudinal import run_longitudinal
 
 REQUIRED = {
     "changes.tsv": ["participant_id", "metabolite", "baseline", "followup", "delta",

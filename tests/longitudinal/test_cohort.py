@@ -9,9 +9,9 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from mrsquant.app.longitudinal import run_longitudinal
 from mrsquant.errors import InputError
 from mrsquant.longitudinal import QCRules, assemble_cohort, make_cohort, parse_entities
-from mrsquant.app.longitudinal import run_longitudinal
 from mrsquant.longitudinal.cohort import order_sessions
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mrsquant.app.longitudinal import run_longitudinal
 from mrsquant.cli import main
 from mrsquant.longitudinal import make_cohort
-from mrsquant.app.longitudinal import run_longitudinal
 
 #: hand-made influences: (participant index, session, metabolite row) -> influence
 INFLUENCE = {(0, "pre", "GABA"): 0.8,      # GABA/tCr and Glx/GABA of sub-01 pre

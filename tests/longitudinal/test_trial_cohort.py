@@ -2,9 +2,8 @@
 tNAA/tCr (+5 %, correlated with the HAMD-17 change), analysed with the defaults."""
 from __future__ import annotations
 
-
-from mrsquant.longitudinal import DEFAULT_MEASURES, make_cohort
 from mrsquant.app.longitudinal import run_longitudinal
+from mrsquant.longitudinal import DEFAULT_MEASURES, make_cohort
 
 #: tNAA/tCr at baseline is 1.35 + 0.15 = 1.5 in the generator, so +0.075 is +5 %
 EFFECTS = {"NAA": {"mean": 0.075, "sd": 0.10, "rho": -0.8}}

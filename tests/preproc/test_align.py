@@ -7,6 +7,7 @@ from mrsquant.preproc import align_transients, average, shift_phase
 
 from . import sim
 
+
 def _errors(info, f_true, p_true):
     fe = info["freq_shift_hz"] - f_true
     pe = (info["phase_deg"] - p_true + 180) % 360 - 180

@@ -243,7 +243,7 @@ def test_preprocessing_record_is_drawn(tmp_path):
 
 
 def test_header_values_fill_the_checklist():
-    from mrsquant.qc.mrsinmrs import checklist, NOT_IN_HEADER
+    from mrsquant.qc.mrsinmrs import NOT_IN_HEADER, checklist
 
     hdr = {"SpectrometerFrequency": [297.2], "ResonantNucleus": ["1H"], "Manufacturer": "SIEMENS",
            "ManufacturersModelName": "Investigational_Device_7T", "SoftwareVersions": "syngo MR B17",

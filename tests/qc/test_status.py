@@ -85,8 +85,8 @@ def test_parameters_at_bounds_names_each_bound():
 def test_phantom_without_naa_is_flagged_not_ok(shared_data, tmp_path):
     """suspect's XA60 DICOM is an ethanol-like phantom without NAA/Cr/Cho (docs/file_formats.md):
     its fit cannot be 'ok' and must say the main metabolites are missing."""
-    from mrsquant.basis import simulate_basis
     from mrsquant.app.pipeline import fit_files
+    from mrsquant.basis import simulate_basis
     from mrsquant.io import load
 
     path = shared_data / "suspect_examples/tests/test_data/siemens/SVS_XA60.dcm"

@@ -7,7 +7,8 @@ import pytest
 
 from mrsquant.cli import main
 from mrsquant.io import save
-from mrsquant.quant import segment, synthetic as syn, voxel
+from mrsquant.quant import segment, voxel
+from mrsquant.quant import synthetic as syn
 from mrsquant.spectra import Spectra
 
 SHAPE = (110, 130, 100)

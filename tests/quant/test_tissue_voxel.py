@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from mrsquant.errors import InputError
-from mrsquant.quant import load_quant_config, synthetic as syn, voxel
+from mrsquant.quant import load_quant_config, voxel
+from mrsquant.quant import synthetic as syn
 
 SHAPE = (64, 64, 64)
 
