@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft as sfft
-from scipy.interpolate import BSpline
 
 TWO_PI = 2.0 * np.pi
 
@@ -80,8 +79,32 @@ def bspline_design(x: np.ndarray, spacing: float, degree: int = 3) -> np.ndarray
     inner = np.linspace(lo, hi, n_int + 1)
     h = inner[1] - inner[0]
     knots = np.concatenate([lo - h * np.arange(degree, 0, -1), inner, hi + h * np.arange(1, degree + 1)])
-    k = len(knots) - degree - 1
-    return BSpline.design_matrix(np.clip(x, lo, hi), knots, degree).toarray()[:, :k]
+    return _bspline_rows(np.clip(np.asarray(x, float), lo, hi), knots, degree)
+
+
+def _bspline_rows(x: np.ndarray, knots: np.ndarray, degree: int) -> np.ndarray:
+    """Dense B-spline design matrix ``(len(x), len(knots) - degree - 1)``, ``x`` inside the base
+    interval: de Boor's recurrence for the ``degree + 1`` non-zero functions of each row, the
+    same operations in the same order as ``scipy.interpolate.BSpline.design_matrix`` (its
+    ``_deBoor_D``), so the values are bit-identical; scipy.interpolate itself (and the
+    scipy.optimize, linalg, sparse and spatial it imports) cost a fresh process ~0.15 s."""
+    n_basis = len(knots) - degree - 1
+    ell = np.clip(np.searchsorted(knots, x, side="right") - 1, degree, n_basis - 1)   # t[l] <= x < t[l+1]
+    h = np.zeros((x.size, degree + 1))
+    h[:, 0] = 1.0
+    for j in range(1, degree + 1):
+        hh = h[:, :j].copy()
+        h[:, 0] = 0.0
+        for n in range(1, j + 1):
+            xb, xa = knots[ell + n], knots[ell + n - j]
+            same = xb == xa
+            with np.errstate(divide="ignore", invalid="ignore"):
+                w = np.where(same, 0.0, hh[:, n - 1] / (xb - xa))
+            h[:, n - 1] += np.where(same, 0.0, w * (xb - x))
+            h[:, n] = np.where(same, 0.0, w * (x - xa))
+    out = np.zeros((x.size, n_basis))
+    out[np.arange(x.size)[:, None], (ell - degree)[:, None] + np.arange(degree + 1)] = h
+    return out
 
 
 def difference_penalty(k: int, order: int = 2) -> np.ndarray:
