@@ -32,8 +32,11 @@ from ..preproc.water import WATER_RESIDUE_LIMIT, remove_water, water_residue_rat
 from ..qc.metrics import assess, result_bounds
 from ..qc.preprocessing import preprocessing_entry
 from ..quant import fit_water, load_quant_config, water_scaled
+from ..quant.config import tissue_given
+from ..quant.tissue import corrected_columns
 from ..spectra import Spectra
 from .distributed import fit_distributed
+from .segment import fit_fractions, write_fit_segment_outputs
 
 
 def _stem(path: Path) -> str:
@@ -136,9 +139,15 @@ def _refuse_grid(s: Spectra, path) -> None:
 
 def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=False,
               progress=True, preprocess=True, scheduler=None, client=None, edit="diff", ratios=(),
-              **model_options) -> dict:
+              t1=None, tissue_maps=None, segmenter="builtin", **model_options) -> dict:
     """Fit files and write concentrations.tsv, qc.tsv, fit.nc (and report.pdf; ratios.tsv
     when ``ratios`` names any, e.g. ``["tCho/tNAA", "Glx/GABA"]``).
+
+    ``t1``: T1 image(s) (``fit --t1``; paired with the inputs by
+    :func:`mrsquant.app.segment.pair_t1s`), with ``tissue_maps`` / ``segmenter`` as for
+    ``mrsquant segment``: each spectrum's own GM/WM/CSF fractions replace the config's
+    ``[tissue]``, and fractions.tsv, the voxel masks and pictures are written beside the fit
+    outputs. Every refusal of the segmentation comes before anything is fitted or written.
 
     Returns ``{"result": FitResult or None, "failed": {name: reason}, "outdir": Path}``.
     """
@@ -150,6 +159,13 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     ratio_pairs = _check_ratios(ratios, basis)
     cfg = load_quant_config(quant_config)
     check_writable(outdir)          # before any computing
+    tissue = None
+    if t1:
+        tissue = fit_fractions(inputs, t1, names=[_stem(p) for p in inputs], tissue_maps=tissue_maps,
+                               segmenter=segmenter,
+                               progress=(lambda m: print(f"mrsquant fit: {m} ...", file=sys.stderr,
+                                                         flush=True)) if progress else None)
+    fractions = _fractions_by_name(tissue, cfg, tissue_given(quant_config), [_stem(p) for p in inputs])
     waters = [Path(w) for w in (water or [])]
     if waters and len(waters) not in (1, len(inputs)):
         raise MRSQuantError(f"give one water reference for all inputs or one per input "
@@ -164,7 +180,8 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
         key = (s.n_points, round(s.dwelltime_s, 12), round(s.spectrometer_frequency_mhz, 3))
         groups.setdefault(key, []).append(item)
     model = FitModel(basis, **model_options)
-    results = []
+    edited = "mega" in str(getattr(basis, "sequence", "")).lower() and edit == "diff"
+    results, extra = [], {}
     bar = _progress(sum(len(g) for g in groups.values()), progress)
     for items in groups.values():
         names = [it[0] for it in items]
@@ -181,13 +198,25 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
             inputs=[str(it[1]) for it in items], headers=[it[2].meta for it in items],
             affines=[None if it[2].affine is None else np.asarray(it[2].affine).tolist() for it in items],
             preprocessing=[it[4] for it in items])
-        results.append(_water_scale_group(res, items, cfg, water_src))
+        res, more = _water_scale_group(res, items, cfg, water_src, fractions=fractions, edited=edited)
+        results.append(res)
+        extra.update(more)
     bar.close()
     if not results:
         raise MRSQuantError("nothing could be fitted: " + "; ".join(sorted(set(failed.values())))[:300])
     paths = {_stem(p): str(p) for p in inputs}
     return write_outputs(results, failed, [_stem(p) for p in inputs], outdir, report=report,
-                         paths=paths, ratios=ratio_pairs)
+                         paths=paths, ratios=ratio_pairs, extra=extra, segmentation=tissue)
+
+
+def _fractions_by_name(tissue, cfg, typed: bool, names) -> dict:
+    """``{name: {gm, wm, csf}}`` of the spectra whose fractions are known: from the T1
+    (``tissue``), else the quant config's own ``[tissue]`` for all (``typed``); else empty."""
+    if tissue:
+        return {n: {t: float(r["fractions"][t]) for t in ("gm", "wm", "csf")} for n, r in tissue.items()}
+    if typed:
+        return {n: {t: float(cfg["tissue"].get(t, 0.0)) for t in ("gm", "wm", "csf")} for n in names}
+    return {}
 
 
 def _load_inputs(inputs, waters, *, preprocess, edit):
@@ -250,24 +279,38 @@ def _fit_group(model, items, bar, *, scheduler=None, client=None):
         return model.fit(batch, names=names, progress=tick)
 
 
-def _water_scale_group(res, items, cfg, water_src):
-    """The group's result with water-scaled mM when every spectrum has a water reference."""
+def _water_scale_group(res, items, cfg, water_src, *, fractions=None, edited=False):
+    """The group's result with water-scaled mM when every spectrum has a water reference, and
+    ``{name: {column: (M,) values}}`` of the tissue columns (``f_*`` in qc.tsv; ``conc_csf_mm``,
+    ``conc_alpha_mm`` in concentrations.tsv) of the spectra whose ``fractions`` are known."""
+    fractions = fractions or {}
+    extra = {it[0]: {f"f_{t}": fractions[it[0]][t] for t in ("gm", "wm", "csf")}
+             for it in items if it[0] in fractions}
     ws = [it[3] for it in items]
     if not all(w is not None for w in ws):
-        return res
+        return res, extra
     first = items[0][2]
     wdata = np.stack([w.flat().mean(axis=0) for w in ws])
     wf = fit_water(ws[0].replace(data=wdata, dims=("spectrum",), affine=None))
     te = first.te_ms if first.te_ms is not None else cfg["sequence"].get("te_ms")
     if te is None:
         print("mrsquant fit: warning: TE unknown: give [sequence] te_ms in --quant-config", file=sys.stderr)
-        return res
+        return res, extra
     conc, conc_sd = water_scaled(res.amplitude, res.crlb_abs, res.metabolites, wf["area"], cfg,
                                  te_ms=te, tr_ms=first.tr_ms)
+    for i, it in enumerate(items):     # each spectrum with its own fractions (fit --t1)
+        if it[0] not in fractions:
+            continue
+        c = {**cfg, "tissue": fractions[it[0]]}
+        amp, area = res.amplitude[i:i + 1], wf["area"][i:i + 1]
+        ci, si = water_scaled(amp, res.crlb_abs[i:i + 1], res.metabolites, area, c, te_ms=te, tr_ms=first.tr_ms)
+        conc[i], conc_sd[i] = ci[0], si[0]
+        cols = corrected_columns(amp, area, res.metabolites, c, te_ms=te, tr_ms=first.tr_ms, edited=edited)
+        extra[it[0]].update({k: v[0] for k, v in cols.items()})
     wres = wf["result"]
     return res.with_water(conc, conc_sd, water_fwhm_hz=wf["fwhm_hz"],
                           water={"ppm": wres.ppm, "data": wres.arrays["data"], "fit": wres.arrays["fit"]},
-                          water_inputs=[water_src.get(it[0], "") for it in items])
+                          water_inputs=[water_src.get(it[0], "") for it in items]), extra
 
 
 def summary_line(out: dict, *, limit: int = 3) -> str:
@@ -322,7 +365,8 @@ def _check_water_grid(s: Spectra, w: Spectra) -> None:
 
 
 #: every file ``write_outputs`` may write: a rerun removes the ones it does not write again
-OUTPUT_FILES = ("concentrations.tsv", "qc.tsv", "fit.nc", "ratios.tsv", "report.pdf", "mrsinmrs.md")
+OUTPUT_FILES = ("concentrations.tsv", "qc.tsv", "fit.nc", "ratios.tsv", "report.pdf", "mrsinmrs.md",
+                "fractions.tsv", "voxel_mask.nii.gz", "voxel.png")
 
 
 def check_writable(outdir) -> None:
@@ -415,6 +459,9 @@ CONC_COLUMNS = ["spectrum", "metabolite", "amplitude", "crlb_abs", "crlb_percent
                 "conc_mm", "conc_crlb_mm", "crlb_noise_percent", "prior_influence"]
 QC_COLUMNS = ["spectrum", "snr", "snr_lcmodel", "fwhm_ppm", "fwhm_hz", "fqn", "water_fwhm_hz", "status",
               "reasons"]
+#: columns added when tissue fractions are known (``fit --t1``, or ``[tissue]`` in the quant config)
+TISSUE_CONC_COLUMNS = ["conc_csf_mm", "conc_alpha_mm"]
+TISSUE_QC_COLUMNS = ["f_gm", "f_wm", "f_csf"]
 
 
 def _fmt(v) -> str:
@@ -437,13 +484,15 @@ def _write_tsv(path: Path, columns, rows):
 RATIO_COLUMNS = ["spectrum", "ratio", "value", "sd"]
 
 
-def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=()) -> dict:
+def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=(), extra=None,
+                  segmentation=None) -> dict:
     """Write every output into a fresh folder beside (or inside) ``outdir``, then move it in
     place: a failure half-way leaves the earlier outputs as they were."""
     outdir = Path(outdir)
     stage = _staging(outdir)
     try:
-        out = _write_outputs(results, failed, order, stage, report=report, paths=paths, ratios=ratios)
+        out = _write_outputs(results, failed, order, stage, report=report, paths=paths, ratios=ratios,
+                             extra=extra, segmentation=segmentation)
         _publish(stage, outdir)
     finally:
         if stage.exists():
@@ -452,7 +501,8 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=N
     return out
 
 
-def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=()) -> dict:
+def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=(), extra=None,
+                   segmentation=None) -> dict:
     import xarray as xr
 
 
@@ -477,8 +527,12 @@ def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=
     for name, reason in failed.items():
         conc_rows[name] = [{"spectrum": name, "metabolite": m} for m in metabolites]
         qc_rows[name] = {"spectrum": name, "status": f"failed: {reason}", "reasons": reason}
-    _write_tsv(outdir / "concentrations.tsv", CONC_COLUMNS, [r for n in order for r in conc_rows.get(n, [])])
-    _write_tsv(outdir / "qc.tsv", QC_COLUMNS, [qc_rows[n] for n in order if n in qc_rows])
+    conc_cols, qc_cols = _add_tissue_columns(conc_rows, qc_rows, extra or {})
+    _write_tsv(outdir / "concentrations.tsv", conc_cols, [r for n in order for r in conc_rows.get(n, [])])
+    _write_tsv(outdir / "qc.tsv", qc_cols, [qc_rows[n] for n in order if n in qc_rows])
+    pictures = {}
+    if segmentation:
+        pictures = write_fit_segment_outputs(outdir, segmentation, order)
     if ratios:
         ratio_rows = {}
         for res, ds in zip(results, datasets):
@@ -508,8 +562,21 @@ def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=
         save_fit(ds_all, outdir / "fit.nc")
     if report and ds_all is not None:
         from ..qc.report import render_report  # heavy: matplotlib
-        render_report(ds_all, outdir / "report.pdf")
+        render_report(ds_all, outdir / "report.pdf", voxel_pictures=pictures)
     return {"results": results, "dataset": ds_all, "failed": failed, "outdir": outdir}
+
+
+def _add_tissue_columns(conc_rows, qc_rows, extra) -> tuple[list, list]:
+    """The tissue columns' values into the rows; the column lists (the tissue columns only when
+    some spectrum's fractions are known, so outputs without them keep their layout)."""
+    if not extra:
+        return CONC_COLUMNS, QC_COLUMNS
+    for name, cols in extra.items():
+        if name in qc_rows:
+            qc_rows[name].update({c: cols[c] for c in TISSUE_QC_COLUMNS})
+        for j, r in enumerate(conc_rows.get(name, [])):
+            r.update({c: cols[c][j] for c in TISSUE_CONC_COLUMNS if c in cols})
+    return CONC_COLUMNS + TISSUE_CONC_COLUMNS, QC_COLUMNS[:-2] + TISSUE_QC_COLUMNS + QC_COLUMNS[-2:]
 
 
 def _failed_dataset(template, failed: dict, paths: dict):

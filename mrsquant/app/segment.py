@@ -177,7 +177,7 @@ def voxel_fractions(t1_path, spectra_path, *, tissue_maps=None, segmenter: str =
     f = voxel.tissue_fractions(mask, **maps, image_affine=grid_img.affine, mrs_affine=spectra.affine,
                                grid_shape=grid)
     return {"spectra": spectra, "grid": grid, "geometry": geom, "t1": t1, "mask_t1": mask_t1,
-            "fractions": f, "source": source}
+            "fractions": f, "source": source, "maps": maps if grid_img is t1 else None}
 
 
 def _row(spectra_path, t1_path, res) -> dict:
@@ -213,10 +213,6 @@ def segment_files(t1_path, spectra_path, outdir, *, tissue_maps=None, segmenter:
     ``other``: a second visit's spectrum (its voxel in the same scanner frame as this T1, e.g.
     same session, or after registering its T1): adds the placement columns.
     """
-    import nibabel as nib
-
-    from ..qc.voxel_plot import save_voxel_png
-
     res = voxel_fractions(t1_path, spectra_path, tissue_maps=tissue_maps, segmenter=segmenter,
                           progress=progress)
     row = _row(spectra_path, t1_path, res)
@@ -238,19 +234,166 @@ def segment_files(t1_path, spectra_path, outdir, *, tissue_maps=None, segmenter:
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"{outdir} exists and is not a folder")
     outdir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(outdir / "fractions.tsv") as tmp:
-        tmp.write_text("\t".join(row) + "\n" + "\t".join(_fmt(v) for v in row.values()) + "\n")
+    _write_fractions(outdir / "fractions.tsv", [row])
     with atomic_path(outdir / "tissue.toml") as tmp:
         tmp.write_text(tissue_toml(f, source=res["source"], spectrum=row["spectrum"]))
+    _write_mask_and_png(res, row, outdir / "voxel_mask.nii.gz", outdir / "voxel.png")
+    return row
+
+
+def _write_fractions(path: Path, rows) -> None:
+    cols = list(dict.fromkeys(c for r in rows for c in r))
+    with atomic_path(path) as tmp:
+        tmp.write_text("\t".join(cols) + "\n"
+                       + "".join("\t".join(_fmt(r.get(c, "")) for c in cols) + "\n" for r in rows))
+
+
+def _write_mask_and_png(res, row, mask_path: Path, png_path: Path) -> None:
+    """The voxel's partial-volume mask on the T1 grid (NIfTI) and its three-slice picture."""
+    import nibabel as nib
+
+    from ..qc.voxel_plot import save_voxel_png
+
     t1 = res["t1"]
     mask_img = nib.Nifti1Image(res["mask_t1"].astype(np.float32), t1.affine)
     qcode = int(t1.header["qform_code"]) if "qform_code" in t1.header else 1
     scode = int(t1.header["sform_code"]) if "sform_code" in t1.header else 1
     mask_img.set_qform(t1.affine, code=max(qcode, 1))
     mask_img.set_sform(t1.affine, code=max(scode, 1))
-    with atomic_path(outdir / "voxel_mask.nii.gz") as tmp:
+    with atomic_path(mask_path) as tmp:
         nib.save(mask_img, str(tmp))
-    with atomic_path(outdir / "voxel.png") as tmp:
+    with atomic_path(png_path) as tmp:
         save_voxel_png(tmp, t1, res["mask_t1"], res["geometry"].centre_mm,
-                       title=f"{row['spectrum']} on {row['t1']}\n(tissue maps: {res['source']})", fractions=f)
-    return row
+                       title=f"{row['spectrum']} on {row['t1']}\n(tissue maps: {res['source']})",
+                       fractions=res["fractions"])
+
+
+# --------------------------------------------------------------------------- fit --t1
+def _bids_key(path: Path) -> dict:
+    """``sub``/``ses`` entities of a file, from its name or else its folders (nearest first)."""
+    from ..longitudinal.cohort import parse_entities
+
+    out: dict = {}
+    for part in (path.name, *reversed(path.parent.parts)):
+        ent = parse_entities(part)
+        for k in ("sub", "ses"):
+            if k in ent and k not in out:
+                out[k] = ent[k]
+        if "sub" in out:
+            break
+    return out
+
+
+def pair_t1s(inputs, t1s) -> list[Path]:
+    """The T1 of each input: the rule of ``mrsquant fit --t1`` (docs/quantification.md).
+
+    - as many T1s as inputs: paired in the order given (refused when both carry BIDS ``sub-`` /
+      ``ses-`` entities that disagree);
+    - otherwise every input and T1 must carry BIDS entities (in the file name or its folders):
+      each input takes the one T1 of its participant (and session, when the T1 names one).
+      So one T1 serves several spectra of one participant and session.
+
+    Raises :class:`InputError` (one line) when an input has no T1 or more than one.
+    """
+    inputs, t1s = [Path(p) for p in inputs], [Path(p) for p in t1s]
+    for t in t1s:
+        if not t.is_file():
+            raise InputError(f"--t1 {t}: no such file")
+    keys_i, keys_t = [_bids_key(p) for p in inputs], [_bids_key(t) for t in t1s]
+    if len(t1s) == len(inputs):
+        for p, t, ki, kt in zip(inputs, t1s, keys_i, keys_t):
+            if any(k in ki and k in kt and ki[k] != kt[k] for k in ("sub", "ses")):
+                raise InputError(f"--t1 {t.name} is {kt} but its input {p.name} is {ki}: "
+                                 "give the T1s in the order of the inputs")
+        return t1s
+    if not all("sub" in k for k in keys_i + keys_t):
+        raise InputError(f"--t1: {len(t1s)} T1 images for {len(inputs)} inputs; give one T1 per input "
+                         "(same order), or BIDS-named files (sub-XX[_ses-YY]) to pair by participant/session")
+    out = []
+    for p, ki in zip(inputs, keys_i):
+        hits = [t for t, kt in zip(t1s, keys_t) if kt["sub"] == ki["sub"]
+                and ("ses" not in kt or kt.get("ses") == ki.get("ses"))]
+        if len(hits) != 1:
+            what = "no T1" if not hits else f"{len(hits)} T1s ({', '.join(h.name for h in hits)})"
+            raise InputError(f"--t1: {what} for {p.name} (sub-{ki['sub']}"
+                             + (f", ses-{ki['ses']}" if "ses" in ki else "") + "): give exactly one per "
+                             "participant and session")
+        out.append(hits[0])
+    return out
+
+
+def _maps_for(t1s, tissue_maps) -> list:
+    """``--tissue-maps`` of each distinct T1: one T1 takes them as ``segment`` does (three files
+    or a folder or a FreeSurfer file); several T1s take one folder or label file each, in order."""
+    distinct = list(dict.fromkeys(t1s))
+    if not tissue_maps:
+        return [None] * len(distinct)
+    if len(distinct) == 1:
+        return [list(tissue_maps)]
+    if len(tissue_maps) != len(distinct):
+        raise InputError(f"--tissue-maps: {len(tissue_maps)} paths for {len(distinct)} T1 images; give one "
+                         "folder (FAST/SPM maps) or FreeSurfer label file per T1, in the order of --t1")
+    return [[m] for m in tissue_maps]
+
+
+def fit_fractions(inputs, t1s, *, names, tissue_maps=None, segmenter: str = "builtin",
+                  progress=None) -> dict:
+    """Segmentation + fractions of every input's voxel before a fit: ``{name: result}``, each the
+    :func:`voxel_fractions` dict plus its fractions.tsv ``row``. Every refusal (pairing, no
+    geometry, voxel outside the T1) comes before the fit, so nothing is written."""
+    inputs = [Path(p) for p in inputs]
+    paired = pair_t1s(inputs, t1s)
+    maps = dict(zip(dict.fromkeys(paired), _maps_for(paired, tissue_maps)))
+    segs: dict = {}                    # a T1 serving several voxels is segmented once
+    out = {}
+    for name, path, t1 in zip(names, inputs, paired):
+        try:
+            if maps[t1] is None and t1 in segs:
+                res = _fractions_with_maps(path, t1, segs[t1])
+            else:
+                res = voxel_fractions(t1, path, tissue_maps=maps[t1], segmenter=segmenter, progress=progress)
+                if maps[t1] is None:
+                    segs[t1] = res
+        except InputError as exc:
+            raise InputError(f"{path.name}: {exc}") from None
+        res["row"] = {**_row(path, t1, res), "spectrum": name}    # the fit's spectrum name
+        out[name] = res
+    return out
+
+
+def _fractions_with_maps(spectra_path, t1_path, done: dict) -> dict:
+    """Another voxel on a T1 already segmented (``done``: that T1's :func:`voxel_fractions`)."""
+    spectra = _load_spectrum(Path(spectra_path))
+    grid = _grid_shape(spectra)
+    geom = voxel.voxel_geometry(spectra.affine, grid)
+    t1 = done["t1"]
+    mask = voxel.voxel_mask(spectra.affine, t1.shape, t1.affine, grid_shape=grid)
+    if not mask.any():
+        raise InputError("the spectroscopy voxel lies outside the T1's field of view")
+    f = voxel.tissue_fractions(mask, **done["maps"], image_affine=t1.affine, mrs_affine=spectra.affine,
+                               grid_shape=grid)
+    return {**done, "spectra": spectra, "grid": grid, "geometry": geom, "mask_t1": mask, "fractions": f}
+
+
+def fit_output_names(names) -> dict:
+    """``{name: (mask file, picture file)}`` in a fit's output folder: ``voxel_mask.nii.gz`` and
+    ``voxel.png`` for one spectrum, ``NAME_voxel_mask.nii.gz`` / ``NAME_voxel.png`` for several."""
+    names = list(names)
+    if len(names) == 1:
+        return {names[0]: ("voxel_mask.nii.gz", "voxel.png")}
+    return {n: (f"{n}_voxel_mask.nii.gz", f"{n}_voxel.png") for n in names}
+
+
+def write_fit_segment_outputs(outdir, fractions: dict, order) -> dict:
+    """``fractions.tsv`` (one row per spectrum, in ``order``), the masks and the pictures into a
+    fit's (staged) output folder; returns ``{name: picture path}`` for the report."""
+    outdir = Path(outdir)
+    names = [n for n in order if n in fractions]
+    _write_fractions(outdir / "fractions.tsv", [fractions[n]["row"] for n in names])
+    files = fit_output_names(names)
+    pictures = {}
+    for n in names:
+        mask_name, png_name = files[n]
+        _write_mask_and_png(fractions[n], fractions[n]["row"], outdir / mask_name, outdir / png_name)
+        pictures[n] = outdir / png_name
+    return pictures

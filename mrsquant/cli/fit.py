@@ -53,6 +53,16 @@ def add_subparser(sub):
                         "GABA and Glx as Gaussian pairs) to DIFF, Cr on OFF, water on the reference; writes "
                         "OUTDIR/gaba_plus.tsv with GABA+/Cr and GABA+/water area ratios and fit SEs "
                         "(docs/fitting.md)")
+    p.add_argument("--t1", nargs="+", metavar="T1",
+                   help="T1 image(s) in the spectra's scanner space: segment (or read --tissue-maps), compute "
+                        "each voxel's GM/WM/CSF fractions and use them in the water scaling; writes "
+                        "fractions.tsv, voxel_mask.nii.gz, voxel.png. One T1 per input (same order), or "
+                        "BIDS names (sub-XX[_ses-YY]) paired by participant/session (docs/quantification.md)")
+    p.add_argument("--tissue-maps", nargs="+", metavar="PATH",
+                   help="with --t1: FAST/SPM tissue maps or a FreeSurfer aseg instead of segmenting, as for "
+                        "`mrsquant segment` (several T1s: one folder or label file per T1, in order)")
+    p.add_argument("--segmenter", choices=("builtin", "atropos"), default="builtin",
+                   help="with --t1 and no --tissue-maps: how to segment the skull-stripped T1")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask.distributed scheduler (tcp://host:8786): fit chunks on its workers")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
@@ -76,6 +86,16 @@ def _jobs_option(jobs):
         from ..errors import InputError
         raise InputError(f"--jobs needs a positive number of cores, got {jobs}")
     return {"jobs": int(jobs)}
+
+
+def _t1_options(args):
+    from ..errors import InputError
+
+    if not args.t1:
+        if args.tissue_maps:
+            raise InputError("--tissue-maps needs --t1 (the T1 the maps were made from)")
+        return {}
+    return {"t1": args.t1, "tissue_maps": args.tissue_maps, "segmenter": args.segmenter}
 
 
 def _shift_options(sd_hz):
@@ -168,7 +188,7 @@ def run(args) -> int:
                     ppm_range=tuple(args.ppm_range),
                     baseline=args.baseline, lineshape=args.lineshape,
                     priors=None if args.no_priors or args.priors == "none" else args.priors, ratios=args.ratios,
-                    **_shift_options(args.metabolite_shifts), **_jobs_option(args.jobs),
+                    **_shift_options(args.metabolite_shifts), **_jobs_option(args.jobs), **_t1_options(args),
                     **({"nonnegative": False} if args.allow_negative else {}))
     if args.gaba_model:
         from ..app.gaba import gaba_rows, write_gaba_table
@@ -178,5 +198,6 @@ def run(args) -> int:
     print(f"{summary_line(out)} -> {out['outdir']}/concentrations.tsv, "
           f"qc.tsv, fit.nc" + (", ratios.tsv" if args.ratios else "") + (", report.pdf" if args.report else "")
           + (f", lcmodel/ ({len(out['lcmodel'])} files)" if lcmodel_out else "")
-          + (", gaba_plus.tsv" if args.gaba_model else ""))
+          + (", gaba_plus.tsv" if args.gaba_model else "")
+          + (", fractions.tsv, voxel masks and pictures" if args.t1 else ""))
     return 0

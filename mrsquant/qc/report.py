@@ -704,7 +704,7 @@ def _new_page(landscape=False):
 
 def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
                   mrsinmrs_path=None, crlb_limit_percent=style.CRLB_LIMIT_PERCENT,
-                  title=None):
+                  title=None, voxel_pictures=None):
     """Write the QC report of a fit as a PDF.
 
     Parameters
@@ -728,6 +728,9 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
         Relative CRLB limit for the main metabolites (default 20 %).
     title : str, optional
         Title of the cohort summary.
+    voxel_pictures : dict, optional
+        ``{spectrum name: voxel.png}`` (``fit --t1``): the voxel on its T1, three orthogonal
+        slices with the outline, drawn below that spectrum's page as a page of its own.
 
     Returns
     -------
@@ -769,6 +772,8 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
                 draw_spectrum_page(fig, ds, i, concentrations=concentrations, qc=qc,
                                    preprocessing=pre[i], crlb_limit_percent=crlb_limit_percent)
                 pdf.savefig(fig)
+                if (voxel_pictures or {}).get(names[i]):
+                    pdf.savefig(_voxel_page(names[i], voxel_pictures[names[i]]))
             fig = _new_page()
             mrsinmrs.draw_page(fig, checklist)
             pdf.savefig(fig)
@@ -776,6 +781,22 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
         md = Path(mrsinmrs_path) if mrsinmrs_path else path.with_name("mrsinmrs.md")
         mrsinmrs.write_markdown(checklist, md)
     return path
+
+
+def _voxel_page(name, png):
+    """A page with the voxel picture of ``name`` (qc.voxel_plot) across its width."""
+    import matplotlib.image as mpimg
+
+    fig = _new_page()
+    img = mpimg.imread(str(png))
+    h, w = img.shape[:2]
+    width = 0.92
+    height = width * h / w * A4_PORTRAIT[0] / A4_PORTRAIT[1]
+    fig.text(0.04, 0.96, f"{name}: voxel on the T1 (tissue fractions)", fontsize=11, weight="bold", va="top")
+    ax = fig.add_axes([0.04, 0.93 - height, width, height])
+    ax.imshow(img)
+    ax.set_axis_off()
+    return fig
 
 
 def _read_table(table, pd):
@@ -793,4 +814,12 @@ def report_from_outdir(outdir, output=None, **kwargs):
     ds, conc, qc = load_results(outdir)
     out = Path(output) if output else outdir / "report.pdf"
     kwargs.setdefault("mrsinmrs_path", out.with_name("mrsinmrs.md"))
+    kwargs.setdefault("voxel_pictures", _voxel_pictures(outdir, [str(s) for s in ds["spectrum"].values]))
     return render_report(ds, out, concentrations=conc, qc=qc, **kwargs)
+
+
+def _voxel_pictures(outdir: Path, names) -> dict:
+    """The ``fit --t1`` pictures of a fit folder: ``voxel.png`` (one spectrum), ``NAME_voxel.png``."""
+    if len(names) == 1:
+        return {names[0]: outdir / "voxel.png"} if (outdir / "voxel.png").is_file() else {}
+    return {n: outdir / f"{n}_voxel.png" for n in names if (outdir / f"{n}_voxel.png").is_file()}

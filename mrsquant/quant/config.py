@@ -68,3 +68,14 @@ def load_quant_config(path=None, **overrides) -> dict:
             if not 1.0 <= float(v) <= 10000.0:
                 raise InputError(f"water {key}.{t} = {v} is not a plausible time in ms")
     return cfg
+
+
+def tissue_given(path=None) -> bool:
+    """Whether a quant TOML file types the tissue fractions itself (a ``[tissue]`` section):
+    only then are fractions "known" and the CSF- and alpha-corrected columns written."""
+    if path is None:
+        return False
+    try:
+        return "tissue" in tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return False

@@ -82,3 +82,30 @@ def gaba_alpha_corrected(amplitude, water_area, cfg: dict, *, te_ms: float, tr_m
         k *= (mu_gm + alpha * mu_wm) / (mu_gm + mu_wm)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.asarray(amplitude, float) * k / np.asarray(water_area, float)
+
+
+#: metabolites that get the alpha correction in a MEGA-PRESS (edited) fit
+ALPHA_METABOLITES = ("GABA", "GABA+")
+
+
+def corrected_columns(amplitude, water_area, names, cfg: dict, *, te_ms: float, tr_ms: float | None,
+                      edited: bool = False) -> dict:
+    """The extra ``concentrations.tsv`` columns for known tissue fractions, ``(N, M)`` each.
+
+    ``conc_csf_mm``: :func:`csf_corrected`; ``conc_alpha_mm``: :func:`gaba_alpha_corrected` on
+    the :data:`ALPHA_METABOLITES` rows of an ``edited`` (MEGA-PRESS) fit, NaN elsewhere. The
+    fully corrected value (Gasparovic) stays ``conc_mm`` (:func:`~mrsquant.quant.water.water_scaled`).
+    """
+    from .water import metabolite_relaxation
+
+    amp = np.atleast_2d(np.asarray(amplitude, float))
+    area = np.atleast_1d(np.asarray(water_area, float))
+    te, tr = _times(cfg, te_ms, tr_ms)
+    r_m = metabolite_relaxation(cfg, names, te, tr)
+    out = {"conc_csf_mm": csf_corrected(amp, area, cfg, r_metabolite=r_m, te_ms=te, tr_ms=tr),
+           "conc_alpha_mm": np.full(amp.shape, np.nan)}
+    if edited:
+        for j, name in enumerate(names):
+            if name in ALPHA_METABOLITES:
+                out["conc_alpha_mm"][:, j] = gaba_alpha_corrected(amp[:, j], area, cfg, te_ms=te, tr_ms=tr)
+    return out
