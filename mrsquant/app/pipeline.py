@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..basis.io import load_basis
+from ..basis.edited import EditedBasis, as_basis_or_edited
 from ..basis.names import present_combinations
 from ..errors import BasisMismatchWarning, InputError, MRSQuantError
 from ..files import atomic_path
-from ..fitting.model import FitModel
+from ..fitting.edited import edited_model
 from ..fitting.result import parse_ratio
 from ..fitting.store import save_fit
 from ..io import load
@@ -100,7 +100,8 @@ def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
     """Reduce a multi-transient/coil acquisition to one spectrum (preprocessing pipeline).
 
     Edited (MEGA-PRESS) data give the ``edit`` spectrum: ``diff`` (ON - OFF, fit it with
-    a DIFF basis), ``sum``, ``off`` or ``on``.
+    a DIFF basis), ``sum``, ``off`` or ``on``; ``all`` keeps the aligned, averaged edit
+    conditions (HERMES/HERCULES: the fit combines them).
     Returns ``(spectrum, preprocessing entry for the report, water reference)``;
     the water reference comes back combined with the data's coil weights and
     eddy-current corrected when the pipeline ran.
@@ -116,9 +117,15 @@ def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
     processed, record = preprocess(spectra, water=water)
     water_out = record.water if record.water is not None else water
     if "edit" in processed.dims:
-        if edit not in EDIT_SPECTRA:
+        if edit not in (*EDIT_SPECTRA, "all"):
             raise MRSQuantError(f"edit spectrum must be one of {EDIT_SPECTRA}, got {edit!r}")
-        if edit in ("off", "on"):   # the pipeline orders the edit axis OFF, ON
+        if edit == "all":
+            pass
+        elif processed.shape[processed.dims.index("edit")] != 2:
+            raise MRSQuantError(f"{processed.shape[processed.dims.index('edit')]} edit conditions "
+                                f"(HERMES/HERCULES?): fit them with an edited basis "
+                                f"(mrsquant basis simulate --sequence hermes)")
+        elif edit in ("off", "on"):   # the pipeline orders the edit axis OFF, ON
             processed = processed.isel(edit=EDIT_SPECTRA.index(edit) - 2)
         else:
             processed = record.edited[edit]
@@ -154,7 +161,9 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     outdir = Path(outdir)
     inputs = [Path(p) for p in inputs]
     if isinstance(basis, (str, os.PathLike)):
-        basis = load_basis(basis)
+        basis = as_basis_or_edited(basis)
+    if isinstance(basis, EditedBasis):
+        edit = "all"            # the edited model combines the sub-experiments itself
     _check_ratio_reference(basis)
     ratio_pairs = _check_ratios(ratios, basis)
     cfg = load_quant_config(quant_config)
@@ -179,7 +188,7 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
         s = item[2]
         key = (s.n_points, round(s.dwelltime_s, 12), round(s.spectrometer_frequency_mhz, 3))
         groups.setdefault(key, []).append(item)
-    model = FitModel(basis, **model_options)
+    model = edited_model(basis, **model_options)
     edited = "mega" in str(getattr(basis, "sequence", "")).lower() and edit == "diff"
     results, extra = [], {}
     bar = _progress(sum(len(g) for g in groups.values()), progress)
@@ -245,7 +254,7 @@ def _load_inputs(inputs, waters, *, preprocess, edit):
                 s, rec, w = prepare(s, w, edit=edit)
             else:
                 rec = []
-            if s.data.ndim > 1 and not set(s.dims) <= {"x", "y", "z"}:
+            if s.data.ndim > 1 and not set(s.dims) <= {"x", "y", "z", *(["edit"] if edit == "all" else [])}:
                 raise MRSQuantError(f"dims {s.dims} left after preprocessing")
             loaded.append((name, path, s, w, rec))
         except _GridInput:
@@ -263,8 +272,11 @@ def _fit_group(model, items, bar, *, scheduler=None, client=None):
     """Fit the spectra of one data grid as one batch (here or on a dask cluster)."""
     first = items[0][2]
     data = np.stack([it[2].flat()[0] if it[2].data.ndim == 1 else it[2].flat() for it in items])
-    data = data.reshape(-1, first.n_points)
-    batch = first.replace(data=data, dims=("spectrum",), affine=None)
+    if "edit" in first.dims:     # edited sub-experiments (HERMES/HERCULES): kept per spectrum
+        k = first.shape[first.dims.index("edit")]
+        batch = first.replace(data=data.reshape(-1, k, first.n_points), dims=("spectrum", "edit"), affine=None)
+    else:
+        batch = first.replace(data=data.reshape(-1, first.n_points), dims=("spectrum",), affine=None)
     names = [it[0] for it in items]
     done = [0]
 

@@ -32,7 +32,24 @@ from .names import canonical_name
 from .pulses import adiabatic_b1_hz, as_pulse, inversion_fwhm_hz, kron_rotations, spinor_rotations
 from .spin_systems import HETERO_SPIN, SpinGroup, available_metabolites, spin_system
 
-SEQUENCES = ("pulse-acquire", "press", "steam", "slaser", "mega-press")
+SEQUENCES = ("pulse-acquire", "press", "steam", "slaser", "mega-press", "hermes", "hercules")
+
+#: Hadamard-encoded editing (MEGA-PRESS timing, four sub-experiments A-D): the ppm of the
+#: editing pulse's bands in each sub-experiment (empty: an OFF pulse at ``edit_off_ppm``).
+#: HERMES GABA/GSH: Chan et al., MRM 2016;76:11-19 and Saleh et al., NeuroImage 2016;142:576-582
+#: (A both ON, B GABA ON, C GSH ON, D both OFF). HERCULES: Oeltzschner et al., NeuroImage
+#: 2019;185:181-190 (A 4.58+1.9, B 4.18+1.9, C 4.58, D 4.18 ppm). Both at TE 80 ms.
+HADAMARD_SEQUENCES = {
+    "hermes": {"A": (1.9, 4.56), "B": (1.9,), "C": (4.56,), "D": ()},
+    "hercules": {"A": (4.58, 1.9), "B": (4.18, 1.9), "C": (4.58,), "D": (4.18,)},
+}
+#: Hadamard combinations of the sub-experiments (A, B, C, D), the same for both sequences:
+#: the GABA difference is (1.9 ppm ON) - (1.9 ppm OFF), the GSH one (4.56/4.58 ON) - (OFF).
+HADAMARD_COMBINATIONS = {"sum": (1.0, 1.0, 1.0, 1.0), "diff_gaba": (1.0, 1.0, -1.0, -1.0),
+                         "diff_gsh": (1.0, -1.0, 1.0, -1.0)}
+#: the co-edited macromolecule at 3.0 ppm in the GABA difference (Osprey's "freeGauss" MM3co:
+#: a Gaussian of 2 protons, FWHM 14 Hz, free amplitude): ppm, FWHM Hz, protons
+MM3CO = (3.0, 14.0, 2.0)
 
 #: Macromolecule and lipid components: name -> (ppm, FWHM ppm). Positions from the
 #: consensus paper (Cudalbu et al., NMR Biomed 2021;34:e4393); widths are defaults.
@@ -194,6 +211,8 @@ def sequence_events(sequence: str, *, te_ms: float, te1_ms: float | None = None,
     if seq == "press" or edit_ppm is None:
         return [_EXCITE, ("delay", te1 / 2), _refocus(), ("delay", (te1 + te2) / 2), _refocus(),
                 ("delay", te2 / 2)]
+    if seq in HADAMARD_SEQUENCES:
+        return _mega_events(te, te1, te2, tuple(np.atleast_1d(edit_ppm)), edit_bw_hz, None)
     return _mega_events(te, te1, te2, edit_ppm, edit_bw_hz, editing)
 
 
@@ -225,7 +244,10 @@ def _mega_events(te, te1, te2, edit_ppm, edit_bw_hz, editing):
         raise InputError("mega-press needs TE1 <= TE2 to place the editing pulses")
     t2 = te1 + te2 / 2
     e1, e2 = t2 - te / 4, t2 + te / 4
-    band = ("pulse", 180.0, 0.0, (float(edit_ppm), float(edit_bw_hz)))
+    # several ppm (HERMES/HERCULES): a multi-band pulse, i.e. simultaneous ideal inversions of
+    # disjoint spin sets, which commute, so they are applied one after the other at one instant
+    bands = [("pulse", 180.0, 0.0, (float(p), float(edit_bw_hz))) for p in np.atleast_1d(edit_ppm)]
+    band = bands[0] if len(bands) == 1 else ("bands", bands)
     head = [_EXCITE]
     if editing is not None:
         pulse, dur = editing
@@ -240,8 +262,9 @@ def _mega_events(te, te1, te2, edit_ppm, edit_bw_hz, editing):
                 f"TE/TE1 (needs duration <= TE/2 and <= (TE2 - TE1)/2)")
         band = ("edit", pulse, float(dur), float(edit_ppm))
         head = [_EXCITE, ("filter", -1)]
-    return head + [("delay", te1 / 2), _refocus(), ("delay", e1 - te1 / 2), band,
-                   ("delay", t2 - e1), _refocus(), ("delay", e2 - t2), band, ("delay", te - e2)]
+    events = head + [("delay", te1 / 2), _refocus(), ("delay", e1 - te1 / 2), band,
+                     ("delay", t2 - e1), _refocus(), ("delay", e2 - t2), band, ("delay", te - e2)]
+    return [b for ev in events for b in (ev[1] if ev[0] == "bands" else [ev])]
 
 
 def _slaser_events(te, refocusing):
@@ -537,8 +560,10 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     dwell = 1.0 / float(bandwidth_hz)
     if seq == "mega-press" and edit_ppm is None:
         raise InputError("mega-press needs edit_ppm (e.g. 1.9 for GABA, 4.56 for GSH)")
-    if edit_state not in ("on", "off", "diff"):
-        raise InputError(f"edit_state must be on, off or diff, got {edit_state!r}")
+    hadamard = seq in HADAMARD_SEQUENCES
+    states = (*HADAMARD_SEQUENCES[seq], *HADAMARD_COMBINATIONS) if hadamard else ("on", "off", "diff")
+    if edit_state not in states:
+        raise InputError(f"edit_state must be one of {', '.join(states)} for {seq}, got {edit_state!r}")
     kw = dict(te_ms=te_ms, te1_ms=te1_ms, te2_ms=te2_ms, tm_ms=tm_ms, edit_bw_hz=edit_bw_hz)
     b1_used = _shaped_refocusing(kw, seq, refocusing_pulse, refocusing_ms, pulse_carrier_ppm,
                                  n_positions, refocusing_b1_hz)
@@ -548,6 +573,8 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
                     "off": sequence_events(seq, edit_ppm=edit_off_ppm, **kw)}
         signs = {"on": {"on": 1.0}, "off": {"off": 1.0},
                  "diff": {"on": 1.0, "off": -1.0}}[edit_state]
+    elif hadamard:
+        variants, signs = _hadamard_variants(seq, edit_state, edit_off_ppm, kw)
     else:
         variants = {"": sequence_events(seq, **kw)}
         signs = {"": 1.0}
@@ -592,8 +619,65 @@ def simulate_basis(sequence: str, *, te_ms: float, field_mhz: float, n_points: i
     return Basis(fids=np.array(fids), names=tuple(out_names), dwelltime_s=dwell,
                  spectrometer_frequency_mhz=float(field_mhz),
                  te_ms=None if seq == "pulse-acquire" else float(te_ms),
-                 sequence=seq if not mega else f"mega-press-{edit_state}",
+                 sequence=seq if not (mega or hadamard) else f"{seq}-{edit_state}",
                  centre_ppm=centre_ppm, provenance=prov)
+
+
+def _hadamard_variants(seq, edit_state, edit_off_ppm, kw):
+    """Event lists of the HERMES/HERCULES sub-experiments and the signs giving ``edit_state``
+    (one sub-experiment A-D or a combination of HADAMARD_COMBINATIONS)."""
+    subs = HADAMARD_SEQUENCES[seq]
+    variants = {k: sequence_events(seq, edit_ppm=bands or (edit_off_ppm,), **kw)
+                for k, bands in subs.items()}
+    if edit_state in subs:
+        return {edit_state: variants[edit_state]}, {edit_state: 1.0}
+    return variants, dict(zip(subs, HADAMARD_COMBINATIONS[edit_state]))
+
+
+def simulate_edited_basis(sequence: str = "hermes", *, te_ms: float = 80.0, field_mhz: float,
+                          n_points: int, bandwidth_hz: float, metabolites=None,
+                          mm3co: bool = True, progress: bool = False, **options):
+    """HERMES / HERCULES basis: one :class:`Basis` per Hadamard combination.
+
+    Each sub-experiment A-D is simulated once (:func:`simulate_basis` with ``edit_state``
+    "A".."D"; ideal editing inversions of ``edit_bw_hz`` full width, MEGA-PRESS timing with
+    TE1 = 15 ms) and combined with :data:`HADAMARD_COMBINATIONS`; ``mm3co`` adds the
+    co-edited 3.0 ppm macromolecule :data:`MM3CO` to the GABA difference (zero in the other
+    combinations), as Osprey's "freeGauss" model (docs/editing.md). Every combination holds the
+    same names in the same order, so an amplitude means the same amount in each.
+
+    Returns
+    -------
+    EditedBasis
+        ``bases`` {"sum", "diff_gaba", "diff_gsh"}: Basis, ``weights`` the combinations.
+    """
+    from .edited import EditedBasis
+
+    seq = sequence.lower()
+    if seq not in HADAMARD_SEQUENCES:
+        raise InputError(f"edited basis sequences are {', '.join(HADAMARD_SEQUENCES)}, got {sequence!r}")
+    subs = [simulate_basis(seq, te_ms=te_ms, field_mhz=field_mhz, n_points=n_points,
+                           bandwidth_hz=bandwidth_hz, metabolites=metabolites, edit_state=k,
+                           progress=progress, **options) for k in HADAMARD_SEQUENCES[seq]]
+    fids = np.stack([b.fids for b in subs])                     # (4, M, P)
+    names = subs[0].names
+    bases = {}
+    for combo, w in HADAMARD_COMBINATIONS.items():
+        f = np.tensordot(np.asarray(w), fids, axes=(0, 0))
+        nm = names
+        if mm3co:
+            g = gaussian_fid(MM3CO[0], MM3CO[1] / field_mhz, field_mhz=field_mhz, n_points=n_points,
+                             dwelltime_s=1.0 / bandwidth_hz, amplitude=MM3CO[2],
+                             centre_ppm=subs[0].centre_ppm)
+            f = np.vstack([f, (g if combo == "diff_gaba" else 0 * g)[None, :]])
+            nm = names + ("MM3co",)
+        prov = dict(subs[0].provenance, edit_state=combo, combination=dict(zip(HADAMARD_SEQUENCES[seq], w)),
+                    edit_bands_ppm={k: list(v) for k, v in HADAMARD_SEQUENCES[seq].items()},
+                    mm3co=({"ppm": MM3CO[0], "fwhm_hz": MM3CO[1], "protons": MM3CO[2],
+                            "model": "Osprey freeGauss"} if mm3co else None))
+        bases[combo] = subs[0].replace(fids=f, names=nm, sequence=f"{seq}-{combo}", provenance=prov,
+                                       scaling=None)
+    return EditedBasis(bases=bases, weights=dict(HADAMARD_COMBINATIONS), sequence=seq)
 
 
 def _provenance(seq, *, te_ms, te1_ms, te2_ms, tm_ms, edit_ppm, edit_off_ppm, edit_bw_hz, edit_info,
@@ -601,7 +685,7 @@ def _provenance(seq, *, te_ms, te1_ms, te2_ms, tm_ms, edit_ppm, edit_off_ppm, ed
                 pulse_carrier_ppm, n_positions, b1_used, editing_pulse, n_protons):
     """The basis' provenance record: simulator, sequence timing, pulses, normalisation."""
     pulses = "ideal pulses" if refocusing_pulse is None and editing_pulse is None else "shaped pulses"
-    mega = seq == "mega-press"
+    mega = seq in ("mega-press", *HADAMARD_SEQUENCES)
     prov = {"simulator": f"mrsquant {__version__} mrsquant.basis.simulate ({pulses})",
             "sequence": seq, "te_ms": te_ms, "te1_ms": te1_ms, "te2_ms": te2_ms, "tm_ms": tm_ms,
             "edit_ppm": edit_ppm, "edit_off_ppm": edit_off_ppm if mega else None,

@@ -18,7 +18,11 @@ def add_subparser(sub) -> None:
     s.add_argument("--like", metavar="FILE",
                    help="take sequence, TE, field, points and bandwidth from this data file's header "
                         "(explicit options still win)")
-    s.add_argument("--sequence", choices=("pulse-acquire", "press", "steam", "slaser", "mega-press"))
+    s.add_argument("--sequence", choices=("pulse-acquire", "press", "steam", "slaser", "mega-press",
+                                          "hermes", "hercules"),
+                   help="hermes (GABA+GSH) / hercules: the four sub-experiments simulated and combined "
+                        "(sum, diff_gaba, diff_gsh) into an edited basis folder; TE default 80 ms "
+                        "(docs/editing.md)")
     s.add_argument("--te", type=float, default=None, metavar="MS", help="echo time (ms)")
     s.add_argument("--te1", type=float, metavar="MS", help="PRESS/MEGA-PRESS first echo time (ms)")
     s.add_argument("--te2", type=float, metavar="MS", help="PRESS/MEGA-PRESS second echo time (ms)")
@@ -135,6 +139,8 @@ def run_simulate(args) -> int:
     if args.editing_pulse is not None and args.sequence != "mega-press":
         raise InputError("--editing-pulse is for --sequence mega-press only")
     spin_variants = _spin_variants(args.spin_variant, mets)
+    if args.sequence in ("hermes", "hercules"):
+        return _simulate_edited(args, mets, spin_variants)
     states = ["on", "off", "diff"] if (args.sequence == "mega-press" and args.edit_state == "all") \
         else [args.edit_state if args.sequence == "mega-press" else "diff"]
     out = Path(args.output)
@@ -153,6 +159,29 @@ def run_simulate(args) -> int:
         basis.provenance["command"] = "mrsquant basis simulate " + " ".join(_cli_echo(args))
         _write(basis, target)
         print(f"wrote {target}: {len(basis.names)} spectra ({', '.join(basis.names)})")
+    return 0
+
+
+def _simulate_edited(args, mets, spin_variants) -> int:
+    """HERMES / HERCULES: an edited basis folder (sum, diff_gaba, diff_gsh) at ``--output``."""
+    from ..basis.edited import save_edited_basis
+    from ..basis.simulate import simulate_edited_basis
+
+    if Path(args.output).suffix.lower() in (".basis", ".txt"):
+        raise InputError(f"--sequence {args.sequence} writes an edited basis folder (one basis per "
+                         f"combination); give a folder name, not {args.output}")
+    te = args.te if args.te else 80.0
+    eb = simulate_edited_basis(
+        args.sequence, te_ms=te, te1_ms=args.te1, te2_ms=args.te2, field_mhz=args.field_mhz,
+        n_points=args.points, bandwidth_hz=args.bandwidth, metabolites=mets,
+        edit_off_ppm=args.edit_off_ppm, edit_bw_hz=args.edit_bw, lw_hz=args.lw,
+        macromolecules=args.mm, reference_ppm=args.reference_ppm, spin_variants=spin_variants,
+        progress=True)
+    for b in eb.bases.values():
+        b.provenance["command"] = "mrsquant basis simulate " + " ".join(_cli_echo(args))
+    save_edited_basis(eb, args.output)
+    print(f"wrote {args.output}: {args.sequence} TE {te:g} ms, combinations "
+          f"{', '.join(eb.combinations)}; {len(eb.names)} spectra ({', '.join(eb.names)})")
     return 0
 
 

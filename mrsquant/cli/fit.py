@@ -172,12 +172,15 @@ def _basis_like(path, sequence, cache=True):
 
 def run(args) -> int:
     from ..app.exports import fit_files_with_exports, parse_formats
+    from ..basis.edited import is_edited_folder, load_edited_basis
     from ..basis.io import load_basis
 
     lcmodel_out = parse_formats(args.lcmodel_out)   # a bad format is refused before any work
     basis = args.basis
     if basis is None:
         basis = _basis_like(args.inputs[0], args.sequence, cache=not args.no_cache)
+    elif is_edited_folder(basis):   # HERMES/HERCULES combinations: fitted jointly (docs/editing.md)
+        basis = load_edited_basis(basis)
     else:
         basis = cached_basis(basis, args.inputs, cache=not args.no_cache)
     if args.include or args.exclude:

@@ -52,6 +52,9 @@ class Design:
     nonneg: np.ndarray | None = None      # (M,) bool: amplitudes held >= 0 (None: all)
     tcr_mask: np.ndarray | None = None    # (M,) bool, the basis spectra making up tCr
     metabolite_shifts: bool = False       # extra per-basis-spectrum shift e_m (theta tail)
+    n_sub: int = 1                        # sub-spectra fitted together (edited sum/differences):
+    # basis_t and t are then S blocks of P points concatenated, the window (W,) is taken from
+    # each block's own FFT and ppm_w, spline are the S windows concatenated (S*W,)
 
     @property
     def n_basis(self) -> int:
@@ -156,6 +159,10 @@ def _window_fft(x: np.ndarray, design: Design) -> np.ndarray:
 
     ``x`` is a temporary and may be overwritten.
     """
+    if design.n_sub > 1:           # S concatenated sub-spectra: one FFT per block
+        spec = sfft.fft(x.reshape(x.shape[:-1] + (design.n_sub, -1)), axis=-1, workers=-1,
+                        overwrite_x=True)
+        return spec[..., design.fft_idx].astype(np.complex128).reshape(x.shape[:-1] + (-1,))
     spec = sfft.fft(x, axis=-1, workers=-1, overwrite_x=True)
     idx = design.fft_idx
     if idx[-1] - idx[0] == idx.size - 1:        # contiguous window (it does not straddle the centre)

@@ -430,13 +430,29 @@ def choose_stiffness(design, y, theta, noise_var, kappa=None, grid=STIFFNESS_GRI
     return lam_best
 
 
-def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis_names=()) -> dict:
-    """Fit ``fids (N, P)`` with the batched core; returns plain arrays."""
-    n, p = fids.shape
-    spec_full = axes.to_spectrum(fids)
+def window_data(design: _core.Design, fids: np.ndarray):
+    """Data at the fit window ``(N, W)`` and the noise SD ``(N,)`` of FIDs ``(N, P)``.
+
+    With sub-spectra (``design.n_sub`` S > 1: FIDs of S blocks of P points, e.g. the edited
+    sum and difference spectra) each block is transformed on its own and the windows are
+    concatenated; the noise SD is the RMS over the blocks (equal for Hadamard combinations).
+    """
+    n = fids.shape[0]
+    s = design.n_sub
+    p = fids.shape[1] // s
+    spec_full = axes.to_spectrum(fids.reshape(n * s, p))
     ppm_full = axes.ppm_axis(p, design.t[1] - design.t[0], design.f0_mhz, design.centre_ppm)
     sigma = noise_sd(spec_full, ppm_full)
-    y = spec_full[:, (design.fft_idx + p // 2) % p]
+    if s > 1:
+        sigma = np.sqrt(np.mean(sigma.reshape(n, s) ** 2, axis=1))
+    y = spec_full[:, (design.fft_idx + p // 2) % p].reshape(n, -1)
+    return y, sigma
+
+
+def fit_batch(design: _core.Design, fids: np.ndarray, options: FitOptions, basis_names=()) -> dict:
+    """Fit ``fids (N, P)`` with the batched core; returns plain arrays."""
+    n = fids.shape[0]
+    y, sigma = window_data(design, fids)
     scale = np.abs(y).max(axis=1)
     scale = np.where(scale > 0, scale, 1.0)
     y = y / scale[:, None]
@@ -597,5 +613,6 @@ def _reference_fwhm(design, h, basis_names) -> np.ndarray:
         return np.full(h.shape[0], np.nan)
     i = list(basis_names).index(ref[0])
     k = i if design.metabolite_shifts else design.groups[i]
-    fid = design.basis_t[i][None, :].astype(np.complex128) * h[:, k, :]
+    p = design.t.size // design.n_sub          # the first sub-spectrum (edited: the sum)
+    fid = design.basis_t[i][None, :p].astype(np.complex128) * h[:, k, :p]
     return singlet_fwhm_hz(fid, design.t[1] - design.t[0], design.f0_mhz, design.centre_ppm, ref[1])
