@@ -8,6 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import axes
+from ..errors import InputError, MRSQuantError
+from ..files import atomic_path
+
 GABA_MODELS = ("gaba", "gabaglx")
 GABA_COLUMNS = ["spectrum", "model", "gaba_area", "gaba_area_se", "cr_area", "cr_area_se", "gaba_cr",
                 "gaba_cr_se", "water_area", "water_area_se", "gaba_water", "gaba_water_se", "glx_area",
@@ -18,11 +22,9 @@ def edited_spectra(spectra, water=None):
     """``(ppm, diff, off, water_spectrum or None, note)`` of a MEGA acquisition with an ``edit``
     axis (preprocessed by the consensus pipeline), frequency domain.
 
-    GABA (3.0 ppm) and Glx (3.75 ppm) are positive in ON - OFF. When the 2.8-3.9 ppm region of the
-    pipeline's DIFF integrates negative, its ON/OFF guess was the wrong way round: the DIFF is
-    negated, the other condition taken as OFF, and ``note`` says so."""
-    from .. import axes
-    from ..errors import InputError
+    The pipeline orders the edit axis OFF, ON from the edited signal itself
+    (:func:`mrsquant.preproc.detect_edit_order`); when that call is not confident, ``note``
+    says so (the DIFF is used as the pipeline made it)."""
     from ..preproc import preprocess
 
     if "edit" not in spectra.dims:
@@ -31,11 +33,12 @@ def edited_spectra(spectra, water=None):
     diff = record.edited["diff"]
     ppm = axes.ppm_axis(diff.n_points, diff.dwelltime_s, diff.spectrometer_frequency_mhz)
     d_spec = axes.to_spectrum(diff.data)
-    off_index, note = 0, ""                 # the pipeline orders the edit axis OFF, ON
-    if np.sum(d_spec.real[(ppm > 2.8) & (ppm < 3.9)]) < 0:
-        d_spec, off_index = -d_spec, 1
-        note = "DIFF had negative GABA/Glx (ON/OFF order guessed the wrong way): negated"
-    off = processed.isel(edit=off_index)
+    note = ""
+    det = record.info.get("edit_order")
+    if det is not None and not det["confident"]:
+        note = (f"ON/OFF order not confident (edited signal {det['z']:.1f} noise SD): "
+                f"condition {det['on_index']} taken as ON")
+    off = processed.isel(edit=0)            # the pipeline orders the edit axis OFF, ON
     w = record.water if record.water is not None else water
     w_spec = None
     if w is not None:
@@ -46,7 +49,6 @@ def edited_spectra(spectra, water=None):
 def gaba_rows(inputs, *, model="gaba", water=None) -> list[dict]:
     """One row per input: the GABA+ areas and ratios with fit SEs; an input that is not edited
     or cannot be read gets a row with only its ``note``."""
-    from ..errors import MRSQuantError
     from ..fitting.gaussian import gaba_plus
     from ..io import load
 
@@ -70,7 +72,6 @@ def gaba_rows(inputs, *, model="gaba", water=None) -> list[dict]:
 
 
 def write_gaba_table(rows, path) -> Path:
-    from ..files import atomic_path
 
     def cell(v):
         if v is None:

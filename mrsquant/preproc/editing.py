@@ -17,12 +17,18 @@ from ..errors import InputError
 from ..spectra import Spectra
 from ._dims import axis_of
 from .align import align_transients
+from .phase import find_reference_offset, zero_order_phase
 from .record import add_processing
 
 #: window for aligning sub-spectra to each other: the Cho singlet, untouched by a 1.9 ppm editing pulse
 SUBSPECTRA_PPM_RANGE = (3.15, 3.35)
 #: default combinations for two conditions ordered (OFF, ON)
 MEGA_COMBINATIONS = {"diff": (-1.0, 1.0), "sum": (1.0, 1.0)}
+#: where ON - OFF has positive absorption (J-refocused partners of the inverted spins) for GABA
+#: (1.9 ppm) and GSH (4.56 ppm) editing; clear of the NAA singlet a real pulse partly saturates
+EDITED_PPM_RANGE = (2.25, 4.0)
+#: |ON - OFF integral| / its noise SD above which the ON/OFF call is ``confident``
+Z_CONFIDENT = 4.0
 
 
 def split_interleaved(spectra: Spectra, *, n_conditions: int = 2, dim: str = "dyn") -> Spectra:
@@ -42,8 +48,11 @@ def split_interleaved(spectra: Spectra, *, n_conditions: int = 2, dim: str = "dy
 def edit_scores(spectra: Spectra, *, dim: str = "edit") -> np.ndarray:
     """Per condition: NAA (1.95-2.10 ppm) / Cho (3.15-3.25 ppm) magnitude peak ratio.
 
-    A 1.9 ppm editing pulse (GABA MEGA-PRESS) partly saturates NAA at 2.01 ppm,
-    so the ON condition has the smaller ratio.
+    Informative only (``detect_edit_order`` returns it as ``naa_cho``): a real, finite
+    1.9 ppm editing pulse partly saturates the NAA singlet at 2.01 ppm, so ON often has the
+    smaller ratio; but the same window holds the Glu/Gln/GABA/NAAG C3 multiplets the pulse
+    inverts, which ON refocuses (larger), so with ideal or broad pulses ON has the *larger*
+    ratio. The sign of this score is a property of the pulse, not of editing.
     """
     ax = axis_of(spectra, dim)
     d = np.moveaxis(spectra.data, ax, 0).reshape(spectra.shape[ax], -1, spectra.n_points).mean(axis=1)
@@ -54,21 +63,52 @@ def edit_scores(spectra: Spectra, *, dim: str = "edit") -> np.ndarray:
     return naa / np.maximum(cho, 1e-300)
 
 
-def detect_edit_order(spectra: Spectra, *, dim: str = "edit") -> dict:
-    """Which condition is ON (two conditions only).
+def _noise_sd_real(spec: np.ndarray, ppm: np.ndarray) -> float:
+    """Robust SD of the real spectrum where no metabolite is (outside -0.5..10 ppm)."""
+    quiet = (ppm < -0.5) | (ppm > 10.0)
+    x = spec.real[quiet] if quiet.sum() >= 32 else np.diff(spec.real) / np.sqrt(2)
+    return float(1.4826 * np.median(np.abs(x - np.median(x))))
 
-    Returns ``order`` (indices giving OFF, ON), ``on_index``, ``scores`` and
-    ``confident`` (ON's NAA/Cho ratio at least 10 % below OFF's).
+
+def detect_edit_order(spectra: Spectra, *, dim: str = "edit", ppm_range=EDITED_PPM_RANGE,
+                      z_confident: float = Z_CONFIDENT) -> dict:
+    """Which condition is ON (two conditions only), from the edited signal itself.
+
+    The editing pulse refocuses the J evolution of the spins coupled to the ones it inverts,
+    so ON has *more* absorption signal than OFF where the edited partners resonate: GABA+ at
+    3.0 ppm, Glx at 3.75, Glu C4 at 2.35 for 1.9 ppm (GABA) editing; GSH at 2.95 and the NAA
+    aspartyl lines at 2.5-2.7 for 4.56 ppm (GSH) editing; everything else cancels in ON - OFF.
+    The two conditions (mean over other axes) are aligned on the Cho singlet (as
+    :func:`align_subspectra`), put on the ppm scale (NAA/Cr/Cho) and phased together (tallest
+    peak of their sum); the real part of condition 1 - condition 0 integrated over
+    ``ppm_range`` then has the sign of ON - OFF when condition 1 is ON. Its noise SD comes from
+    the signal-free ends of the spectrum.
+
+    Returns ``order`` (indices giving OFF, ON), ``on_index``, ``scores`` (absorption integral
+    of each condition over ``ppm_range``: ON's is larger), ``z`` (the difference over its noise
+    SD), ``confident`` (``z >= z_confident``), ``naa_cho`` (:func:`edit_scores`, informative)
+    and ``offset_ppm`` (the reference offset found on the sum).
     """
     ax = axis_of(spectra, dim)
     if spectra.shape[ax] != 2:
         raise InputError(f"ON/OFF detection needs 2 edit conditions, got {spectra.shape[ax]}; "
                          f"give the order explicitly")
-    scores = edit_scores(spectra, dim=dim)
-    on = int(np.argmin(scores))
-    off = 1 - on
-    return {"order": (off, on), "on_index": on, "scores": scores,
-            "confident": bool(scores[on] < 0.9 * scores[off])}
+    d = np.moveaxis(spectra.data, ax, 0).reshape(2, -1, spectra.n_points).mean(axis=1)
+    pair = spectra.replace(data=d, dims=("edit",))
+    aligned, _ = align_subspectra(pair)
+    total = aligned.mean("edit")
+    offset = find_reference_offset(total)["offset_ppm"]
+    phi = np.deg2rad(float(np.ravel(zero_order_phase(total))[0]))
+    spec = axes.to_spectrum(aligned.data) * np.exp(-1j * phi)
+    ppm = spectra.ppm - offset
+    win = axes.ppm_window(ppm, ppm_range)
+    scores = spec.real[:, win].sum(axis=1)
+    sd = np.hypot(_noise_sd_real(spec[0], ppm), _noise_sd_real(spec[1], ppm)) * np.sqrt(win.sum())
+    z = float((scores[1] - scores[0]) / max(sd, 1e-300))
+    on = int(z > 0)
+    return {"order": (1 - on, on), "on_index": on, "scores": scores, "z": abs(z),
+            "confident": bool(abs(z) >= z_confident), "naa_cho": edit_scores(spectra, dim=dim),
+            "offset_ppm": float(offset)}
 
 
 def reorder(spectra: Spectra, order, *, dim: str = "edit") -> Spectra:

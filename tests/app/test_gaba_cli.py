@@ -56,8 +56,8 @@ def test_gaba_plus_table_matches_truth(mega, tmp_path):
     assert main(["fit", str(mega["path"]), "--basis", str(BASIS / "megapress_te68_gaba_3T_diff"), "-o", str(out),
                  "--quiet", "--gaba-model", "gabaglx"]) == 0
     (row,) = _rows(out / "gaba_plus.tsv")
-    # the pipeline's ON/OFF guess (NAA/Cho lower in ON) fails on this simulation: the DIFF is turned
-    assert row["model"] == "gabaglx" and "negated" in row["note"]
+    # the pipeline's ON/OFF call (edited signal, preproc.detect_edit_order) is right and confident
+    assert row["model"] == "gabaglx" and row["note"] == ""
     est, se = float(row["gaba_cr"]), float(row["gaba_cr_se"])
     assert abs(est - mega["truth"]) < 2 * se, (est, se, mega["truth"])
     # measured: 0.094 +- 0.020 against 0.126; the same model on the clean DIFF/OFF is within 0.1 %
