@@ -158,5 +158,11 @@ PPM_DISPLAY = (4.2, 0.2)
 
 
 def display_mask(ppm):
-    """Points of ``ppm`` inside the drawn range :data:`PPM_DISPLAY`."""
-    return (ppm <= PPM_DISPLAY[0]) & (ppm >= PPM_DISPLAY[1])
+    """Points of ``ppm`` inside the drawn range :data:`PPM_DISPLAY`. A ppm axis that restarts
+    (an edited joint fit: sum and difference windows concatenated, docs/editing.md) shows its
+    first window, the sum spectrum."""
+    mask = (ppm <= PPM_DISPLAY[0]) & (ppm >= PPM_DISPLAY[1])
+    rising = (ppm[1:] > ppm[:-1]).nonzero()[0]
+    if rising.size:
+        mask[rising[0] + 1:] = False
+    return mask
