@@ -18,6 +18,7 @@ from ..longitudinal.analysis import (
     responder_tests,
 )
 from ..longitudinal.cohort import DEFAULT_MAX_PRIOR_INFLUENCE, Cohort, QCRules, assemble_cohort
+from ..longitudinal.placement import DEFAULT_MAX_SHIFT_MM, DEFAULT_MIN_DICE, placement_table, spectra_grid
 from ..longitudinal.reliable import reliable_change, retest_table
 
 __all__ = ["LongitudinalResult", "run_longitudinal", "OUTPUT_FILES"]
@@ -26,7 +27,7 @@ __all__ = ["LongitudinalResult", "run_longitudinal", "OUTPUT_FILES"]
 OUTPUT_FILES = {"changes": "changes.tsv", "tests": "tests.tsv", "associations": "associations.tsv",
                 "responders": "responders.tsv", "mixed": "mixed.tsv",
                 "exclusions": "exclusions.tsv", "reliable": "reliable_change.tsv",
-                "error_model": "error_model.tsv"}
+                "error_model": "error_model.tsv", "placement": "placement.tsv"}
 
 
 @dataclass
@@ -42,6 +43,7 @@ class LongitudinalResult:
     settings: dict
     reliable: pd.DataFrame = field(default_factory=pd.DataFrame)
     error_model: pd.DataFrame = field(default_factory=pd.DataFrame)
+    placement: pd.DataFrame = field(default_factory=pd.DataFrame)
     paths: dict = field(default_factory=dict)
 
     @property
@@ -72,6 +74,12 @@ class LongitudinalResult:
             if len(rc):
                 lines.append("reliable changes (|RCI| above its critical value): " + ", ".join(
                     f"{m} {len(g)}" for m, g in rc.groupby("metabolite", sort=False)))
+        if len(self.placement):
+            moved = self.placement[self.placement["moved"].astype(bool)]
+            lines.append(f"voxel placement: {len(moved)} of {len(self.placement)} follow-up visits moved "
+                         f"(see placement.tsv)" + (": " + ", ".join(
+                             f"{r.participant_id} {r.session_id}" for r in moved.head(5).itertuples())
+                             if len(moved) else ""))
         sig = self.tests[self.tests["q_fdr"] < 0.05]
         for r in sig.itertuples():
             lines.append(f"  {r.metabolite} {r.session_id}: change {r.mean_delta:+.4g} "
@@ -97,6 +105,8 @@ def write_tables(result: LongitudinalResult, outdir, *, report: bool = True) -> 
               "associations": result.associations, "responders": result.responders,
               "mixed": result.mixed, "exclusions": result.exclusions,
               "reliable": result.reliable, "error_model": result.error_model}
+    if len(result.placement):
+        tables["placement"] = result.placement
     for key, df in tables.items():
         path = outdir / OUTPUT_FILES[key]
         _write_atomic(path, lambda tmp, df=df: df.to_csv(tmp, sep="\t", index=False, na_rep="",
@@ -147,6 +157,77 @@ def _harmonise(cohort: Cohort, column: str) -> None:
         f"{', '.join(info['protected']) or 'none'}); value_raw in cohort.nc keeps the originals")
 
 
+def _read_voxels(results) -> dict:
+    """``{spectrum: {centre_mm, mask, f_gm, f_wm, f_csf}}`` from the fit folders' fractions.tsv
+    and voxel masks (``fit --t1``); spectra without them get their voxel centre from fit.nc's
+    affines (scanner coordinates). Empty for DataFrame results."""
+    import json
+
+    import nibabel as nib
+
+    from ..errors import InputError
+    from ..longitudinal.cohort import parse_stem
+
+    if isinstance(results, tuple) or isinstance(results, pd.DataFrame):
+        return {}
+    out: dict = {}
+    for p in ([results] if isinstance(results, (str, Path)) else results):
+        folder = Path(p) if Path(p).is_dir() else Path(p).parent
+        frac = folder / "fractions.tsv"
+        if frac.is_file():
+            tab = pd.read_csv(frac, sep="\t")
+            for r in tab.to_dict("records"):
+                name = parse_stem(str(r["spectrum"]))
+                mfile = folder / ("voxel_mask.nii.gz" if len(tab) == 1 else f"{name}_voxel_mask.nii.gz")
+                mask = None
+                if mfile.is_file():
+                    img = nib.load(str(mfile))
+                    mask = (np.asarray(img.dataobj, dtype=np.float32), img.affine)
+                out[name] = {"centre_mm": [float(r[f"centre_{a}_mm"]) for a in "xyz"], "mask": mask,
+                             **{f"f_{t}": float(r[f"f_{t}"]) for t in ("gm", "wm", "csf")}}
+        nc = folder / "fit.nc"
+        if nc.is_file():
+            import xarray as xr
+
+            from ..quant.voxel import voxel_geometry
+            with xr.open_dataset(nc, engine="h5netcdf") as ds:
+                names = [str(s) for s in ds["spectrum"].values]
+                affines = json.loads(ds.attrs.get("affines", "[]") or "[]")
+            for name, aff in zip(names, affines):
+                if name in out or aff is None:
+                    continue
+                try:
+                    out[name] = {"centre_mm": voxel_geometry(aff).centre_mm, "mask": None}
+                except InputError:      # no voxel geometry (e.g. a text file)
+                    continue
+    return out
+
+
+def _placement(cohort: Cohort, results, *, max_shift_mm: float, min_dice: float) -> pd.DataFrame:
+    """Voxel placement of every follow-up visit against the baseline (longitudinal.placement);
+    moved voxels are flagged (kept) in the exclusions table, a scanner-space comparison warned of."""
+    import sys
+
+    voxels = _read_voxels(results)
+    if not voxels:
+        return pd.DataFrame()
+    tab = placement_table(spectra_grid(cohort.data), voxels, baseline=cohort.baseline,
+                          max_shift_mm=max_shift_mm, min_dice=min_dice)
+    scanner = tab[tab["space"] == "scanner"]
+    if len(scanner):
+        msg = (f"voxel placement of {len(scanner)} visit(s) compared in scanner coordinates (voxel masks "
+               "missing or on different T1 grids: register the T1s for Dice); the centre distance "
+               "includes head repositioning")
+        cohort.notes.append(msg)
+        print(f"mrsquant longitudinal: warning: {msg}", file=sys.stderr)
+    flags = [dict(participant_id=r.participant_id, session_id=r.session_id, spectrum=r.spectrum, measure="*",
+                  action="kept", reason=f"voxel placement moved: {r.note}")
+             for r in tab[tab["moved"].astype(bool)].itertuples()]
+    if flags:
+        cohort.exclusions = pd.concat([cohort.exclusions, pd.DataFrame(flags)], ignore_index=True)
+    return tab
+
+
 def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
                      baseline: str | None = None, measures=None, scales=None,
                      match: str | None = None, rules: QCRules | None = None,
@@ -157,7 +238,8 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
                      max_prior_influence: float | None = DEFAULT_MAX_PRIOR_INFLUENCE,
                      min_group_n: int = DEFAULT_MIN_GROUP_N,
                      random_slopes: str | bool = "auto", retest=None,
-                     harmonise_site: str | None = None) -> LongitudinalResult:
+                     harmonise_site: str | None = None, max_shift_mm: float = DEFAULT_MAX_SHIFT_MM,
+                     min_dice: float = DEFAULT_MIN_DICE) -> LongitudinalResult:
     """Assemble a cohort, compute change scores and statistics, optionally write them.
 
     Parameters
@@ -213,6 +295,11 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
         Scores-table column naming the site/scanner of each visit: ComBat-harmonise every
         measure across its levels before any statistic (:func:`_harmonise`), keeping
         visit time and the treatment group as protected covariates.
+    max_shift_mm, min_dice : float
+        Voxel placement: a follow-up visit whose voxel centre moved more than ``max_shift_mm``
+        from the baseline's, or whose mask overlaps it with Dice below ``min_dice``, is flagged
+        (``placement.tsv``, :mod:`~mrsquant.longitudinal.placement`; needs ``fit --t1`` outputs
+        for Dice and tissue changes, else the centres from fit.nc in scanner coordinates).
 
     Returns
     -------
@@ -264,8 +351,10 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
                 "min_group_n": min_group_n, "allow_unmatched": allow_unmatched,
                 "time_unit": cohort.data["time"].attrs.get("units", "")}
     settings["retest"] = "repeat scans" if retest is not None else "literature CVs"
+    placement = _placement(cohort, results, max_shift_mm=max_shift_mm, min_dice=min_dice)
+    settings.update(max_shift_mm=max_shift_mm, min_dice=min_dice)
     result = LongitudinalResult(cohort, changes, tests, assoc, resp, mixed, settings,
-                                reliable=reliable, error_model=error_model)
+                                reliable=reliable, error_model=error_model, placement=placement)
     if outdir is not None:
         result.paths = write_tables(result, outdir, report=report)
     return result

@@ -53,6 +53,12 @@ def add_subparser(sub):
     p.add_argument("--harmonise-site", metavar="COL",
                    help="ComBat-harmonise measures across the sites/scanners in this scores-table "
                    "column (time and group protected; needs mrsquant[clinical])")
+    p.add_argument("--max-voxel-shift-mm", type=float, default=5.0, metavar="MM",
+                   help="flag a follow-up visit whose voxel centre moved more than this from the "
+                   "baseline's (placement.tsv; default 5 mm)")
+    p.add_argument("--min-voxel-dice", type=float, default=0.7, metavar="D",
+                   help="flag a follow-up visit whose voxel mask overlaps the baseline's with Dice "
+                   "below this (needs `fit --t1` masks on one grid; default 0.7)")
     _add_analysis_options(p)
     p.set_defaults(func=run)
     _add_power_parser(p)
@@ -169,6 +175,8 @@ def run(args) -> int:
         raise InputError("--max-prior-influence must be between 0 and 1")
     if args.min_group_n < 2:
         raise InputError("--min-group-n must be at least 2")
+    if not args.max_voxel_shift_mm > 0 or not 0.0 <= args.min_voxel_dice <= 1.0:
+        raise InputError("--max-voxel-shift-mm must be positive and --min-voxel-dice between 0 and 1")
     rules = QCRules(statuses=("ok",) + tuple(args.allow_status), min_snr=args.min_snr,
                     max_fwhm_ppm=args.max_fwhm_ppm or None, max_crlb_percent=args.max_crlb)
     group = None if args.no_group else (args.group or "auto")
@@ -182,7 +190,8 @@ def run(args) -> int:
         report=not args.no_report, allow_unmatched=args.allow_unmatched,
         max_prior_influence=args.max_prior_influence, min_group_n=args.min_group_n,
         random_slopes=False if args.no_random_slopes else "auto", retest=args.retest,
-        harmonise_site=args.harmonise_site)
+        harmonise_site=args.harmonise_site, max_shift_mm=args.max_voxel_shift_mm,
+        min_dice=args.min_voxel_dice)
     for line in result.summary():
         print(line)
     for note in result.notes:

@@ -475,6 +475,58 @@ def _forest_page(pdf, plt, result):
     plt.close(fig)
 
 
+def _placement_pages(pdf, plt, result):
+    """Voxel placement across visits: centre shift and Dice per follow-up visit against the
+    thresholds, tissue-fraction change per tissue, then the table (placement.tsv)."""
+    tab = result.placement
+    max_shift = result.settings.get("max_shift_mm", 5.0)
+    min_dice = result.settings.get("min_dice", 0.7)
+    labels = [f"{r.participant_id}\n{r.session_id}" for r in tab.itertuples()]
+    x = np.arange(len(tab))
+    moved = tab["moved"].astype(bool).to_numpy()
+    colours = np.where(moved, "#d62728", "#1f77b4")
+    fig, axes = plt.subplots(1, 3, figsize=A4_LANDSCAPE)
+    fig.suptitle("Voxel placement across visits (each follow-up visit against the baseline)",
+                 fontsize=12, x=0.04, ha="left")
+    ax = axes[0]
+    ax.bar(x, tab["centre_distance_mm"].astype(float), color=colours)
+    ax.axhline(max_shift, color="k", ls="--", lw=0.8)
+    ax.set_ylabel("centre distance (mm)")
+    ax.set_title(f"centre shift (flag > {max_shift:g} mm)", fontsize=9)
+    ax = axes[1]
+    dice = tab["dice"].astype(float).to_numpy()
+    ax.bar(x, np.nan_to_num(dice), color=colours)
+    ax.axhline(min_dice, color="k", ls="--", lw=0.8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("Dice of the voxel masks")
+    ax.set_title(f"overlap (flag < {min_dice:g}; empty: not on one grid)", fontsize=9)
+    ax = axes[2]
+    for k, (t, c) in enumerate((("gm", "#7f7f7f"), ("wm", "#e0c060"), ("csf", "#4fa3d9"))):
+        ax.bar(x + (k - 1) * 0.27, tab[f"delta_f_{t}"].astype(float), width=0.27, color=c, label=t.upper())
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_ylabel("fraction change (visit - baseline)")
+    ax.set_title("tissue fraction change", fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    for ax in axes:
+        ax.set_xticks(x)
+        ax.set_xticklabels(labels, fontsize=6, rotation=90 if len(tab) > 8 else 0)
+    fig.text(0.03, 0.03, "red = placement moved (centre shift or Dice beyond the threshold; kept, flagged in "
+             "the exclusions table). Dice needs both visits' voxel masks on one grid (registered T1s); "
+             "otherwise the centres are compared in scanner coordinates, which include head repositioning.",
+             fontsize=7, va="bottom", wrap=True)
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.86, bottom=0.2, wspace=0.3)
+    pdf.savefig(fig)
+    plt.close(fig)
+    rows = [[r.participant_id, r.session_id, r.baseline_session, r.space, _fmt(r.centre_distance_mm, ".2f"),
+             _fmt(r.dice, ".3f"), _fmt(r.delta_f_gm, "+.3f"), _fmt(r.delta_f_wm, "+.3f"),
+             _fmt(r.delta_f_csf, "+.3f"), "MOVED" if r.moved else "", textwrap.shorten(str(r.note or ""), 70)]
+            for r in tab.itertuples()]
+    _table_page(pdf, plt, "Voxel placement across visits (placement.tsv)",
+                ["participant", "session", "baseline", "space", "centre mm", "Dice", "dGM", "dWM", "dCSF",
+                 "flag", "note"], rows,
+                col_widths=[0.08, 0.07, 0.07, 0.08, 0.06, 0.05, 0.05, 0.05, 0.05, 0.05, 0.39])
+
+
 def write_longitudinal_report(result, path) -> None:
     """Write the multi-page PDF of a :class:`~mrsquant.longitudinal.LongitudinalResult`."""
     import matplotlib
@@ -489,6 +541,8 @@ def write_longitudinal_report(result, path) -> None:
         _responder_pages(pdf, plt, result)
         _scatter_pages(pdf, plt, result)
         _forest_page(pdf, plt, result)
+        if len(getattr(result, "placement", ())):
+            _placement_pages(pdf, plt, result)
         rs = result.responders
         rows = [[r.metabolite, r.score, str(r.session_id)[4:], f"{r.n_responders}/{r.n_nonresponders}",
                  _fmt(r.diff, ".4g"), f"[{_fmt(r.ci_low, '.4g')}, {_fmt(r.ci_high, '.4g')}]",
