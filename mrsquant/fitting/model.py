@@ -215,9 +215,10 @@ class FitModel:
         """Fit every spectrum in ``spectra`` (any leading dims) in batched calls.
 
         ``progress``: optional callable ``progress(n_done)`` called after each chunk.
-        ``jobs``: chunks fitted concurrently (threads; numpy releases the GIL in the
-        batched products). None: every core this process may use. The result is
-        identical to ``jobs=1`` (each chunk is fitted the same way, in the same order).
+        ``jobs``: chunks fitted concurrently (forked worker processes; threads where fork
+        is unavailable or inside a daemon process). None: every core this process may use.
+        The result is identical to ``jobs=1`` (each chunk is fitted the same way, in the
+        same order).
         """
         design, fids, names, mismatch = self.prepare(spectra, names)
         with _single_threaded_blas():
@@ -260,15 +261,45 @@ class FitModel:
                 if progress is not None:
                     progress(min(start + size, n))
             return parts
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=int(jobs)) as pool:
-            parts = []
-            for start, part in zip(starts, pool.map(one, starts)):   # in order: same result as serial
-                parts.append(part)
-                if progress is not None:
-                    progress(min(start + size, n))
+        global _FORKED
+        _FORKED = (design, fids, size, self.options, tuple(self.basis.names))   # before the fork
+        try:
+            with _chunk_pool(int(jobs)) as pool:
+                mapped = pool.imap(_fit_chunk, starts) if hasattr(pool, "imap") else pool.map(one, starts)
+                parts = []
+                for start, part in zip(starts, mapped):   # in order: same result as serial
+                    parts.append(part)
+                    if progress is not None:
+                        progress(min(start + size, n))
+        finally:
+            _FORKED = None
         return parts
+
+
+#: what the forked chunk workers fit (set in the parent before the fork, inherited)
+_FORKED: tuple | None = None
+
+
+def _fit_chunk(start: int) -> dict:
+    """One chunk in a forked worker: the same call as the serial path, BLAS on one thread."""
+    design, fids, size, options, names = _FORKED
+    with _single_threaded_blas():
+        return fit_batch(design, fids[start:start + size], options, names)
+
+
+def _chunk_pool(jobs: int):
+    """Worker processes forked from this one after :data:`_FORKED` is set, so they inherit
+    it (nothing is pickled on the way in); threads where fork is unavailable or this is a
+    daemon process (a dask worker).
+
+    Processes, not threads: the chunk fit is many small numpy calls whose Python glue holds
+    the GIL, so two threads reached 0.58-0.72 of two cores (docs/benchmarks.md, "(e) Cores")."""
+    import multiprocessing as mp  # lazy: only for parallel batches
+    from concurrent.futures import ThreadPoolExecutor
+
+    if "fork" in mp.get_all_start_methods() and not mp.current_process().daemon:
+        return mp.get_context("fork").Pool(jobs)
+    return ThreadPoolExecutor(max_workers=jobs)
 
 
 # ---------------------------------------------------------------------------
