@@ -164,6 +164,8 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
         basis = as_basis_or_edited(basis)
     if isinstance(basis, EditedBasis):
         edit = "all"            # the edited model combines the sub-experiments itself
+        if scheduler is not None or client is not None:
+            raise InputError("HERMES/HERCULES (edited basis) fits run in-process only: drop --scheduler")
     _check_ratio_reference(basis)
     ratio_pairs = _check_ratios(ratios, basis)
     cfg = load_quant_config(quant_config)
