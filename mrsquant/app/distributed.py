@@ -20,6 +20,7 @@ lists them), or :class:`~mrsquant.errors.MRSQuantError` is raised with
 """
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 
@@ -90,7 +91,6 @@ _TRIM_CHECKED: set = set()
 
 def _check_worker_env(client) -> None:
     """Once per scheduler: a hint on stderr when workers carry dask's MALLOC_TRIM_THRESHOLD_."""
-    import os
 
     addr = getattr(client.scheduler, "address", None)
     if addr in _TRIM_CHECKED:

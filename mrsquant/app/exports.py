@@ -6,10 +6,19 @@ one set per fit); spectra whose fit failed get none (LCModel writes nothing then
 """
 from __future__ import annotations
 
+import csv
 import json
+import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ..basis.names import COMBINED
+from ..errors import InputError
+from ..files import atomic_path, mode_from_umask
 
 LCMODEL_FORMATS = ("table", "coord", "csv")
 LCMODEL_FOLDER = "lcmodel"
@@ -17,7 +26,6 @@ LCMODEL_FOLDER = "lcmodel"
 
 def parse_formats(text) -> tuple[str, ...]:
     """``"table,coord"`` (or a list) -> ``("table", "coord")``; ``"all"`` -> every format."""
-    from ..errors import InputError
 
     if text is None or text == ():
         return ()
@@ -33,7 +41,6 @@ def parse_formats(text) -> tuple[str, ...]:
 
 def lcmodel_name(metabolite: str) -> str:
     """LCModel's name of a combined metabolite (``tCr`` -> ``Cr+PCr``); others unchanged."""
-    from ..basis.names import COMBINED
 
     parts = COMBINED.get(metabolite)
     return "+".join(parts) if parts else metabolite
@@ -122,11 +129,7 @@ def write_lcmodel_outputs(ds, outdir, formats=LCMODEL_FORMATS, *, folder_name: s
 def publish_folder(outdir, name: str, write) -> Path:
     """Write a sub-folder of ``outdir`` through a staged copy: ``write(folder)`` fills a fresh
     temporary folder, which then replaces ``outdir/name`` as a whole (a failure leaves the old one)."""
-    import os
-    import shutil
-    import tempfile
 
-    from ..files import mode_from_umask
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -217,7 +220,6 @@ def bids_entities(path) -> tuple[dict, str] | None:
     is a BIDS MRS suffix, else ``svs``. Other parts (e.g. Osprey's ``..._PRESS_raw-act_noID.SDAT``)
     become the ``acq`` label (letters and digits only) so that two scans of one session stay apart.
     """
-    import re
 
     name = Path(path).name
     for suf in (".nii.gz", ".nii"):
@@ -253,9 +255,7 @@ def bids_stem(ents: dict, suffix: str, desc: str) -> str:
 
 
 def _bids_tsv(path: Path, columns, rows) -> None:
-    import csv
 
-    from ..files import atomic_path
 
     def cell(v):
         if v is None:
@@ -272,7 +272,6 @@ def _bids_tsv(path: Path, columns, rows) -> None:
 
 
 def _json(path: Path, obj) -> None:
-    from ..files import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2) + "\n")

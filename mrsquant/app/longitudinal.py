@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..files import atomic_path
 from ..longitudinal.analysis import (
     DEFAULT_MIN_GROUP_N,
@@ -129,7 +130,6 @@ def write_tables(result: LongitudinalResult, outdir, *, report: bool = True) -> 
 def _harmonise(cohort: Cohort, column: str) -> None:
     """Replace ``cohort.data["value"]`` by its ComBat-harmonised values (``value_raw`` keeps
     the originals), with time and group/treatment protected; a note says what was done."""
-    from ..errors import InputError
     from ..longitudinal.harmonise import combat_harmonise
 
     ds = cohort.data
@@ -306,7 +306,6 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
     LongitudinalResult
     """
     if correction not in ("fdr_bh", "bonferroni"):
-        from ..errors import InputError
         raise InputError(f"unknown correction {correction!r}; use fdr_bh or bonferroni")
     cohort = assemble_cohort(results, scores, sessions=sessions, baseline=baseline,
                              measures=measures, rules=rules or QCRules(), match=match,
@@ -326,7 +325,6 @@ def run_longitudinal(results, scores=None, *, outdir=None, sessions=None,
         rt = assemble_cohort(retest, None, sessions=None, measures=measures,
                              rules=rules or QCRules(), max_prior_influence=max_prior_influence)
         if len(rt.sessions) != 2:
-            from ..errors import InputError
             raise InputError(f"test-retest results must have two sessions per participant, "
                              f"found {len(rt.sessions)} ({', '.join(rt.sessions)})")
         retest_tab = retest_table(rt.data["value"].values, rt.data["measure_crlb_abs"].values,

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import __version__
+from ..files import atomic_path
 from .basis import Basis
 
 CACHE_ENV = "MRSQUANT_CACHE"
@@ -64,7 +66,6 @@ def content_hash(path) -> str:
 
 
 def _entry_key(digest: str, n_points, dwelltime_s) -> str:
-    from .. import __version__
 
     grid = None if n_points is None else [int(n_points), repr(round(float(dwelltime_s), 12))]
     text = json.dumps([ENTRY_FORMAT, __version__, digest, grid])
@@ -94,7 +95,6 @@ def _read_entry(file: Path, key: str) -> Basis | None:
 
 
 def _write_entry(file: Path, key: str, basis: Basis) -> None:
-    from ..files import atomic_path
 
     head = _header(basis)
     if head is None:

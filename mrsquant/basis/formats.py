@@ -25,6 +25,7 @@ import numpy as np
 from .. import axes
 from ..errors import InputError
 from ..files import atomic_folder, atomic_path
+from ..spectra import Spectra
 from .basis import Basis
 
 MANIFEST = "basis.json"
@@ -74,7 +75,6 @@ def is_mrsquant_folder(path: Path) -> bool:
 def write_mrsquant_folder(basis: Basis, path) -> None:
     """Write ``basis`` as a folder: ``basis.json`` + ``<name>.nii.gz`` per metabolite."""
     from ..io.nifti import write_nifti_mrs
-    from ..spectra import Spectra
 
     def fill(tmp: Path):
         files = []

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .. import __version__
 from ..errors import InputError
 
 #: (substring of the lower-case sequence/protocol name, sequence); first match wins
@@ -70,7 +71,6 @@ def _cache_dir() -> Path:
 
 def basis_like(spectra, *, sequence: str | None = None, cache: bool = True):
     """``(Basis, parameters)`` simulated for ``spectra`` (cached by its parameters)."""
-    from .. import __version__
     from .cache import cache_enabled
     from .io import load_basis, save_basis
     from .simulate import simulate_basis

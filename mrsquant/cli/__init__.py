@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .. import __version__
@@ -74,7 +75,6 @@ def _one_blas_thread():
 def _closed_pipe() -> int:
     """The reader of stdout went away (``mrsquant ... | head``): stop quietly, as a shell
     tool does (status 141 = 128 + SIGPIPE); the interpreter's final flush is sent nowhere."""
-    import os
 
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..basis.names import canonical_name
 from ..errors import InputError
 
 
@@ -193,7 +194,6 @@ def _spin_variants(items, mets) -> dict | None:
     """
     if not items:
         return None
-    from ..basis.names import canonical_name
     from ..basis.spin_systems import library
     known = {name: list(entry["variants"]) for name, entry in library().items()
              if entry.get("variants")}

@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+from ..basis.names import canonical_name
+from ..errors import BasisMismatchError, InputError
 
 
 def add_subparser(sub):
@@ -83,7 +88,6 @@ def _jobs_option(jobs):
     if jobs is None:
         return {}
     if jobs < 1:
-        from ..errors import InputError
         raise InputError(f"--jobs needs a positive number of cores, got {jobs}")
     return {"jobs": int(jobs)}
 
@@ -102,15 +106,12 @@ def _shift_options(sd_hz):
     if sd_hz is None:
         return {}
     if not sd_hz > 0:
-        from ..errors import InputError
         raise InputError(f"--metabolite-shifts needs a positive SD in Hz, got {sd_hz}")
     return {"metabolite_shifts": True, "metabolite_shift_sd_hz": float(sd_hz)}
 
 
 def select_basis(basis, include=(), exclude=()):
     """``basis`` restricted by ``--include`` / ``--exclude`` (unknown names are an error)."""
-    from ..basis.names import canonical_name
-    from ..errors import InputError
 
     if not include and not exclude:
         return basis
@@ -127,7 +128,6 @@ def select_basis(basis, include=(), exclude=()):
 
 def _data_grid(inputs):
     """``(n_points, dwelltime_s)`` of a single, small, readable input; else ``(None, None)``."""
-    from pathlib import Path
 
     from ..io import load
 
@@ -147,7 +147,6 @@ def cached_basis(path, inputs, *, cache=True):
     """The ``--basis`` set through the basis cache (:mod:`mrsquant.basis.cache`), resampled to
     a single input's grid when that can be learnt cheaply."""
     from ..basis.cache import cache_enabled, load_basis_cached
-    from ..errors import BasisMismatchError
 
     if not cache_enabled(cache):
         return path
@@ -159,7 +158,6 @@ def cached_basis(path, inputs, *, cache=True):
 
 
 def _basis_like(path, sequence, cache=True):
-    import sys
 
     from ..basis.like import basis_like
     from ..io import load

@@ -8,6 +8,7 @@ a :class:`~mrsquant.fitting.result.FitResult`.
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, replace
 
@@ -26,7 +27,6 @@ GROUP_NAMES = ("metabolites", "macromolecules", "lipids")
 
 def available_cores() -> int:
     """Cores this process may run on (CPU affinity, e.g. a container's share), at least 1."""
-    import os
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:          # not on Linux

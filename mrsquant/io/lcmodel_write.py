@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..files import atomic_path
 from .lcmodel import LCModelCoord, LCModelTable
 
@@ -198,7 +199,6 @@ def read_lcmodel_csv(path) -> dict[str, dict[str, float]]:
     path = Path(path)
     text = path.read_text(encoding="latin-1").splitlines()
     if len(text) < 2 or not text[0].startswith("Row"):
-        from ..errors import InputError
         raise InputError(f"{path}: no 'Row, Col, ...' header (not an LCModel .csv)")
     head = [h.strip() for h in text[0].split(",")]
     vals = [v.strip() for v in text[1].split(",")]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import warnings
+from math import comb
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InputError
 from . import stats as st
 from .cohort import Cohort
 
@@ -89,7 +91,6 @@ def parse_remission(specs) -> dict:
     for spec in specs:
         m = re.fullmatch(r"\s*([A-Za-z0-9_\-]+)\s*(<=|<|>=|>)\s*([-+0-9.eE]+)\s*", spec)
         if not m:
-            from ..errors import InputError
             raise InputError(f"cannot read remission rule {spec!r}; write e.g. 'HAMD17<=7'")
         out[m.group(1)] = (m.group(2), float(m.group(3)))
     return out
@@ -289,7 +290,6 @@ def associations(changes: pd.DataFrame, *, change: str = "delta", correction: st
 def _permutation_p(a, b, *, seed: int = 0) -> tuple[float, str]:
     """Two-sided permutation p-value of ``mean(a) - mean(b)``: exact over every split
     when there are at most 9999, else 9999 random splits (``seed``)."""
-    from math import comb
 
     n_splits = comb(a.size + b.size, a.size)
     res = stats.permutation_test((a, b), lambda x, y, axis: np.mean(x, axis=axis)
@@ -505,7 +505,6 @@ def mixed_models_long(df: pd.DataFrame, *, group: str | None = "auto", covariate
                 break
     elif group:
         if group not in cols:
-            from ..errors import InputError
             raise InputError(f"group column {group!r} not in the scores table")
         gcol = group
     if gcol is not None:
@@ -515,7 +514,6 @@ def mixed_models_long(df: pd.DataFrame, *, group: str | None = "auto", covariate
     rhs = "time" + (f" * C({gcol})" if gcol else "")
     for c in covariates:
         if c not in cols:
-            from ..errors import InputError
             raise InputError(f"covariate {c!r} not in the scores table (have "
                              f"{', '.join(sorted(cols - {'value', 'measure'}))})")
         df[c] = _participant_constant(df, c)

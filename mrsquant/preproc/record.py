@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timezone
 
+from .. import __version__
 from ..spectra import Spectra
 
 PROGRAM = "mrsquant"
@@ -18,7 +19,6 @@ PROGRAM = "mrsquant"
 
 def processing_entry(method: str, details: str) -> dict:
     """One ``ProcessingApplied`` entry stamped with the time and mrsquant version."""
-    from .. import __version__
 
     return {"Time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
             "Program": PROGRAM, "Version": __version__, "Method": method, "Details": details}

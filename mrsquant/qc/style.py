@@ -6,6 +6,7 @@ colour from a stable hash of the name, never from their position in a basis set.
 """
 from __future__ import annotations
 
+import json
 import math
 import zlib
 
@@ -138,7 +139,6 @@ def software_label(version) -> str:
 
 def basis_label(source) -> str:
     """Readable basis provenance from the ``basis_source`` attribute (JSON dict or text)."""
-    import json
 
     if isinstance(source, (str, bytes)):
         try:
