@@ -360,10 +360,15 @@ def section(meta, results, grid, dask_res, profile) -> str:
     return "\n".join(lines)
 
 
-def cores_section(c: dict) -> str:
-    lines = [f"(e) Cores: batch of {c['n']}, `FitModel.fit(jobs=1)` against `jobs={c['cores']}` (every core this "
-             f"process may use; the default), 3 runs each, median (range); amplitudes identical across jobs: "
-             f"{all(c[k]['identical'] for k in c if k.startswith('jobs'))}:", "",
+def cores_section(c: dict, meta: dict) -> str:
+    """The ``cores`` section of docs/benchmarks.md (its own machine line and load average: it is
+    rerun alone with ``--cores-only`` when the machine is quiet)."""
+    lines = ["## Cores: one batch on 1 core and on every core", "",
+             f"{meta['date']}; {meta['machine']}; load average {meta['load_before']} before, {meta['load_after']} "
+             f"after (1, 5, 15 min; other work shares the machine); command `{meta['command']}`.", "",
+             f"(e) Cores: batch of {c['n']}, `FitModel.fit(jobs=1)` against `jobs={c['cores']}` (every core this "
+             f"process may use; the default: chunks of 32 in forked worker processes), 3 runs each, median (range); "
+             f"amplitudes identical across jobs: {all(c[k]['identical'] for k in c if k.startswith('jobs'))}:", "",
              "| cores used | seconds | spectra/s | spectra/s per core | efficiency |", "|---|---|---|---|---|"]
     base = c["jobs1"]["median_s"]
     for key in sorted((k for k in c if k.startswith("jobs")), key=lambda k: int(k[4:])):
@@ -389,6 +394,8 @@ def main(argv=None):
                     help="BLAS thread settings for the grid run (default: those of --blas-threads)")
     ap.add_argument("--profile", action="store_true", help="cProfile the 100 batch (or the largest below it)")
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md and the plot")
+    ap.add_argument("--cores-only", action="store_true",
+                    help="only (e) Cores (batch of max(--sizes)); with --write, only its section")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -401,6 +408,13 @@ def main(argv=None):
         return
     t_start = time.perf_counter()
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    if args.cores_only:
+        cores = child("cores", max(args.sizes))
+        text = cores_section(cores, _meta(argv, load_before, t_start, args.grid))
+        print(text)
+        if args.write:
+            write_section("cores", text)
+        return
     results = {}
     for bt in args.blas_threads:
         results[bt] = []
@@ -429,15 +443,20 @@ def main(argv=None):
     if args.workers:
         dask_res = child("dask", max(args.sizes), args.workers, args.grid, blas_threads="1")
         print(json.dumps(dask_res))
-    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-            "load_before": load_before, "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-            "command": "python benchmarks/bench_scale.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "wall_s": time.perf_counter() - t_start, "grid": args.grid}
-    text = section(meta, results, grid, dask_res, profile) + "\n\n" + cores_section(cores)
-    print(text)
+    meta = _meta(argv, load_before, t_start, args.grid)
+    text = section(meta, results, grid, dask_res, profile)
+    print(text + "\n\n" + cores_section(cores, meta))
     if args.write:
         plot(results, dask_res, PLOT)
         write_section("scale", text)
+        write_section("cores", cores_section(cores, meta))
+
+
+def _meta(argv, load_before: str, t_start: float, grid: int) -> dict:
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+            "load_before": load_before, "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "command": "python benchmarks/bench_scale.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "wall_s": time.perf_counter() - t_start, "grid": grid}
 
 
 if __name__ == "__main__":
