@@ -31,6 +31,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..files import atomic_path
+from ..io import load
+from ..longitudinal.cohort import parse_entities
+from ..qc.voxel_plot import save_voxel_png
 from ..quant import segment as seg
 from ..quant import voxel
 
@@ -47,7 +50,7 @@ OUTPUT_FILES = ("fractions.tsv", "tissue.toml", "voxel_mask.nii.gz", "voxel.png"
 
 
 def _load_image(path: Path):
-    import nibabel as nib
+    import nibabel as nib  # lazy: heavy
 
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -141,8 +144,6 @@ def _grid_shape(spectra) -> tuple[int, int, int]:
 
 
 def _load_spectrum(path: Path):
-    from ..io import load
-
     s = load(path)
     if isinstance(s, (list, tuple)):
         s = s[0]
@@ -250,9 +251,7 @@ def _write_fractions(path: Path, rows) -> None:
 
 def _write_mask_and_png(res, row, mask_path: Path, png_path: Path) -> None:
     """The voxel's partial-volume mask on the T1 grid (NIfTI) and its three-slice picture."""
-    import nibabel as nib
-
-    from ..qc.voxel_plot import save_voxel_png
+    import nibabel as nib  # lazy: heavy
 
     t1 = res["t1"]
     mask_img = nib.Nifti1Image(res["mask_t1"].astype(np.float32), t1.affine)
@@ -271,7 +270,6 @@ def _write_mask_and_png(res, row, mask_path: Path, png_path: Path) -> None:
 # --------------------------------------------------------------------------- fit --t1
 def _bids_key(path: Path) -> dict:
     """``sub``/``ses`` entities of a file, from its name or else its folders (nearest first)."""
-    from ..longitudinal.cohort import parse_entities
 
     out: dict = {}
     for part in (path.name, *reversed(path.parent.parts)):
@@ -287,11 +285,12 @@ def _bids_key(path: Path) -> dict:
 def pair_t1s(inputs, t1s) -> list[Path]:
     """The T1 of each input: the rule of ``mrsquant fit --t1`` (docs/quantification.md).
 
-    - as many T1s as inputs: paired in the order given (refused when both carry BIDS ``sub-`` /
-      ``ses-`` entities that disagree);
-    - otherwise every input and T1 must carry BIDS entities (in the file name or its folders):
-      each input takes the one T1 of its participant (and session, when the T1 names one).
-      So one T1 serves several spectra of one participant and session.
+    - every input and T1 carries BIDS entities (in the file name or its folders): each input
+      takes the one T1 of its participant (``sub-``) and, when the T1 names one, its session
+      (``ses-``), whatever the order; so one T1 serves several spectra of one participant and
+      session;
+    - otherwise as many T1s as inputs: paired in the order given (refused when both of a pair
+      carry ``sub-`` / ``ses-`` entities that disagree).
 
     Raises :class:`InputError` (one line) when an input has no T1 or more than one.
     """
@@ -300,26 +299,26 @@ def pair_t1s(inputs, t1s) -> list[Path]:
         if not t.is_file():
             raise InputError(f"--t1 {t}: no such file")
     keys_i, keys_t = [_bids_key(p) for p in inputs], [_bids_key(t) for t in t1s]
-    if len(t1s) == len(inputs):
-        for p, t, ki, kt in zip(inputs, t1s, keys_i, keys_t):
-            if any(k in ki and k in kt and ki[k] != kt[k] for k in ("sub", "ses")):
-                raise InputError(f"--t1 {t.name} is {kt} but its input {p.name} is {ki}: "
-                                 "give the T1s in the order of the inputs")
-        return t1s
-    if not all("sub" in k for k in keys_i + keys_t):
+    if all("sub" in k for k in keys_i + keys_t):
+        out = []
+        for p, ki in zip(inputs, keys_i):
+            hits = [t for t, kt in zip(t1s, keys_t) if kt["sub"] == ki["sub"]
+                    and ("ses" not in kt or kt.get("ses") == ki.get("ses"))]
+            if len(hits) != 1:
+                what = "no T1" if not hits else f"{len(hits)} T1s ({', '.join(h.name for h in hits)})"
+                raise InputError(f"--t1: {what} for {p.name} (sub-{ki['sub']}"
+                                 + (f", ses-{ki['ses']}" if "ses" in ki else "") + "): give exactly one per "
+                                 "participant and session")
+            out.append(hits[0])
+        return out
+    if len(t1s) != len(inputs):
         raise InputError(f"--t1: {len(t1s)} T1 images for {len(inputs)} inputs; give one T1 per input "
                          "(same order), or BIDS-named files (sub-XX[_ses-YY]) to pair by participant/session")
-    out = []
-    for p, ki in zip(inputs, keys_i):
-        hits = [t for t, kt in zip(t1s, keys_t) if kt["sub"] == ki["sub"]
-                and ("ses" not in kt or kt.get("ses") == ki.get("ses"))]
-        if len(hits) != 1:
-            what = "no T1" if not hits else f"{len(hits)} T1s ({', '.join(h.name for h in hits)})"
-            raise InputError(f"--t1: {what} for {p.name} (sub-{ki['sub']}"
-                             + (f", ses-{ki['ses']}" if "ses" in ki else "") + "): give exactly one per "
-                             "participant and session")
-        out.append(hits[0])
-    return out
+    for p, t, ki, kt in zip(inputs, t1s, keys_i, keys_t):
+        if any(k in ki and k in kt and ki[k] != kt[k] for k in ("sub", "ses")):
+            raise InputError(f"--t1 {t.name} is {kt} but its input {p.name} is {ki}: "
+                             "give the T1s in the order of the inputs")
+    return t1s
 
 
 def _maps_for(t1s, tissue_maps) -> list:

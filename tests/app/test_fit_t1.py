@@ -140,10 +140,12 @@ def test_pairing_rules(tmp_path):
     # BIDS: by participant and session; a T1 without ses serves its participant's sessions
     assert [p.name for p in pair_t1s([i1, i2, i3, i1], t1s)] == [
         "sub-01_ses-post_T1w.nii.gz", "sub-01_ses-pre_T1w.nii.gz", "sub-02_T1w.nii.gz", "sub-01_ses-post_T1w.nii.gz"]
-    # same count: in order, but a contradiction of entities is refused
+    assert [p.name for p in pair_t1s([i1, i2], t1s[:2])] == [                  # order does not matter
+        "sub-01_ses-post_T1w.nii.gz", "sub-01_ses-pre_T1w.nii.gz"]
+    # without BIDS names on all: same count, in order, but a contradiction of entities is refused
     assert pair_t1s([t / "a.nii.gz"], [t / "plain.nii.gz"]) == [t / "plain.nii.gz"]
     with pytest.raises(InputError, match="order of the inputs"):
-        pair_t1s([i1, i2], t1s[:2])
+        pair_t1s([i1, t / "a.nii.gz"], [t1s[0], t / "plain.nii.gz"])
     with pytest.raises(InputError, match="one T1 per input"):
         pair_t1s([t / "a.nii.gz", t / "b.nii.gz"], [t / "plain.nii.gz"])
     with pytest.raises(InputError, match="no T1 for sub-03"):
