@@ -210,7 +210,7 @@ class Spectra:
     def to_xarray(self):
         """``xarray.DataArray`` with a ``time`` coordinate and ``ppm`` on the
         spectral axis (``ppm`` refers to ``fftshift(fft(data))``)."""
-        import xarray as xr
+        import xarray as xr  # lazy: heavy
 
         coords = {"time": self.time, "ppm": ("time", self.ppm)}
         attrs = {

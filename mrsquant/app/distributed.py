@@ -25,6 +25,7 @@ import sys
 from contextlib import contextmanager
 
 import numpy as np
+from tqdm import tqdm
 
 from ..errors import InputError, MRSQuantError
 from ..fitting.model import FitModel, _single_threaded_blas, assemble_result, fit_batch
@@ -65,7 +66,7 @@ def connect(client=None, scheduler=None):
     ``scheduler`` is an address (``tcp://host:8786``) or a ``Client``.
     """
     try:
-        from distributed import Client
+        from distributed import Client  # lazy: optional
     except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
         raise MRSQuantError("the distributed path needs dask[distributed]: "
                             "pip install 'dask[distributed]'") from exc
@@ -111,7 +112,6 @@ def _progress_callback(progress, total):
         return None, lambda: None
     if callable(progress):
         return progress, lambda: None
-    from tqdm import tqdm
 
     bar = tqdm(total=total, unit="spectrum", desc="fitting (dask)", file=sys.stderr, leave=False)
     done = [0]
@@ -165,7 +165,7 @@ def fit_distributed(model: FitModel, spectra: Spectra, *, client=None, scheduler
     failures: dict[int, str] = {}
     try:
         with connect(client, scheduler) as c:
-            from distributed import as_completed
+            from distributed import as_completed  # lazy: optional
 
             _check_worker_env(c)
             design_f = c.scatter(design, broadcast=True, hash=False)

@@ -19,6 +19,9 @@ import numpy as np
 from ..basis.names import COMBINED
 from ..errors import InputError
 from ..files import atomic_path, mode_from_umask
+from ..io.lcmodel import LCModelCoord, LCModelTable
+from ..io.lcmodel_write import write_lcmodel_coord, write_lcmodel_csv, write_lcmodel_table
+from .pipeline import CONC_COLUMNS, QC_COLUMNS, fit_files
 
 LCMODEL_FORMATS = ("table", "coord", "csv")
 LCMODEL_FOLDER = "lcmodel"
@@ -61,7 +64,6 @@ def lcmodel_records(ds, i: int):
     %SD the CRLB with misfit; the ratio is to tCr (``/Cr+PCr``). The curves are real parts on
     the fit window's ppm axis; each component curve has the baseline added, as in LCModel.
     """
-    from ..io.lcmodel import LCModelCoord, LCModelTable
 
     one = ds.isel(spectrum=i)
     conc = np.asarray(one["conc_mm"].values, dtype=float)
@@ -100,7 +102,6 @@ def lcmodel_records(ds, i: int):
 def write_lcmodel_outputs(ds, outdir, formats=LCMODEL_FORMATS, *, folder_name: str = LCMODEL_FOLDER) -> list[Path]:
     """Write ``OUTDIR/lcmodel/NAME.{table,coord,csv}`` for every fitted spectrum of ``ds``
     (``folder_name=""``: straight into ``outdir``)."""
-    from ..io.lcmodel_write import write_lcmodel_coord, write_lcmodel_csv, write_lcmodel_table
 
     if not formats or ds is None:
         return []
@@ -129,7 +130,6 @@ def write_lcmodel_outputs(ds, outdir, formats=LCMODEL_FORMATS, *, folder_name: s
 def publish_folder(outdir, name: str, write) -> Path:
     """Write a sub-folder of ``outdir`` through a staged copy: ``write(folder)`` fills a fresh
     temporary folder, which then replaces ``outdir/name`` as a whole (a failure leaves the old one)."""
-
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -165,7 +165,6 @@ def fit_files_with_exports(inputs, basis, *, outdir, lcmodel_out=(), **options) 
 
     The format list is checked before anything is fitted. Adds ``"lcmodel": [paths]`` to the result.
     """
-    from .pipeline import fit_files
 
     formats = parse_formats(lcmodel_out)
     out = fit_files(inputs, basis, outdir=outdir, **options)
@@ -255,8 +254,6 @@ def bids_stem(ents: dict, suffix: str, desc: str) -> str:
 
 
 def _bids_tsv(path: Path, columns, rows) -> None:
-
-
     def cell(v):
         if v is None:
             return "n/a"
@@ -272,7 +269,6 @@ def _bids_tsv(path: Path, columns, rows) -> None:
 
 
 def _json(path: Path, obj) -> None:
-
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2) + "\n")
 
@@ -289,7 +285,6 @@ def write_bids_derivatives(ds, outdir) -> list[Path]:
     """``OUTDIR/derivatives/mrsquant/`` (dataset_description.json, then per BIDS-named input
     ``sub-X/[ses-Y/]mrs/<entities>_desc-concentrations_<suffix>.tsv`` and ``..._desc-qc_<suffix>.tsv``,
     each with a JSON sidecar describing its columns). Nothing when no input has a BIDS name."""
-    from .pipeline import CONC_COLUMNS, QC_COLUMNS
 
     if ds is None:
         return []

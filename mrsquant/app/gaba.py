@@ -11,6 +11,9 @@ import numpy as np
 from .. import axes
 from ..errors import InputError, MRSQuantError
 from ..files import atomic_path
+from ..fitting.gaussian import gaba_plus
+from ..io import load
+from ..preproc import preprocess
 
 GABA_MODELS = ("gaba", "gabaglx")
 GABA_COLUMNS = ["spectrum", "model", "gaba_area", "gaba_area_se", "cr_area", "cr_area_se", "gaba_cr",
@@ -25,7 +28,6 @@ def edited_spectra(spectra, water=None):
     The pipeline orders the edit axis OFF, ON from the edited signal itself
     (:func:`mrsquant.preproc.detect_edit_order`); when that call is not confident, ``note``
     says so (the DIFF is used as the pipeline made it)."""
-    from ..preproc import preprocess
 
     if "edit" not in spectra.dims:
         raise InputError("not an edited acquisition (no 'edit' dimension): the GABA+ model needs MEGA ON/OFF data")
@@ -49,8 +51,6 @@ def edited_spectra(spectra, water=None):
 def gaba_rows(inputs, *, model="gaba", water=None) -> list[dict]:
     """One row per input: the GABA+ areas and ratios with fit SEs; an input that is not edited
     or cannot be read gets a row with only its ``note``."""
-    from ..fitting.gaussian import gaba_plus
-    from ..io import load
 
     waters = list(water or [])
     rows = []
@@ -72,7 +72,6 @@ def gaba_rows(inputs, *, model="gaba", water=None) -> list[dict]:
 
 
 def write_gaba_table(rows, path) -> Path:
-
     def cell(v):
         if v is None:
             return ""

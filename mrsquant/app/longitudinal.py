@@ -1,6 +1,8 @@
 """``run_longitudinal``: the whole longitudinal analysis, as the CLI runs it."""
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +20,12 @@ from ..longitudinal.analysis import (
     prior_dominated_counts,
     responder_tests,
 )
-from ..longitudinal.cohort import DEFAULT_MAX_PRIOR_INFLUENCE, Cohort, QCRules, assemble_cohort
+from ..longitudinal.cohort import DEFAULT_MAX_PRIOR_INFLUENCE, Cohort, QCRules, assemble_cohort, parse_stem
+from ..longitudinal.harmonise import combat_harmonise
 from ..longitudinal.placement import DEFAULT_MAX_SHIFT_MM, DEFAULT_MIN_DICE, placement_table, spectra_grid
 from ..longitudinal.reliable import reliable_change, retest_table
+from ..qc.longitudinal_report import write_longitudinal_report
+from ..quant.voxel import voxel_geometry
 
 __all__ = ["LongitudinalResult", "run_longitudinal", "OUTPUT_FILES"]
 
@@ -119,7 +124,6 @@ def write_tables(result: LongitudinalResult, outdir, *, report: bool = True) -> 
     _write_atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
     paths["cohort"] = path
     if report:
-        from ..qc.longitudinal_report import write_longitudinal_report
 
         path = outdir / "longitudinal.pdf"
         _write_atomic(path, lambda tmp: write_longitudinal_report(result, tmp))
@@ -130,7 +134,6 @@ def write_tables(result: LongitudinalResult, outdir, *, report: bool = True) -> 
 def _harmonise(cohort: Cohort, column: str) -> None:
     """Replace ``cohort.data["value"]`` by its ComBat-harmonised values (``value_raw`` keeps
     the originals), with time and group/treatment protected; a note says what was done."""
-    from ..longitudinal.harmonise import combat_harmonise
 
     ds = cohort.data
     name = f"cov_{column}"
@@ -161,12 +164,8 @@ def _read_voxels(results) -> dict:
     """``{spectrum: {centre_mm, mask, f_gm, f_wm, f_csf}}`` from the fit folders' fractions.tsv
     and voxel masks (``fit --t1``); spectra without them get their voxel centre from fit.nc's
     affines (scanner coordinates). Empty for DataFrame results."""
-    import json
 
-    import nibabel as nib
-
-    from ..errors import InputError
-    from ..longitudinal.cohort import parse_stem
+    import nibabel as nib  # lazy: heavy
 
     if isinstance(results, tuple) or isinstance(results, pd.DataFrame):
         return {}
@@ -187,9 +186,8 @@ def _read_voxels(results) -> dict:
                              **{f"f_{t}": float(r[f"f_{t}"]) for t in ("gm", "wm", "csf")}}
         nc = folder / "fit.nc"
         if nc.is_file():
-            import xarray as xr
+            import xarray as xr  # lazy: heavy
 
-            from ..quant.voxel import voxel_geometry
             with xr.open_dataset(nc, engine="h5netcdf") as ds:
                 names = [str(s) for s in ds["spectrum"].values]
                 affines = json.loads(ds.attrs.get("affines", "[]") or "[]")
@@ -206,7 +204,6 @@ def _read_voxels(results) -> dict:
 def _placement(cohort: Cohort, results, *, max_shift_mm: float, min_dice: float) -> pd.DataFrame:
     """Voxel placement of every follow-up visit against the baseline (longitudinal.placement);
     moved voxels are flagged (kept) in the exclusions table, a scanner-space comparison warned of."""
-    import sys
 
     voxels = _read_voxels(results)
     if not voxels:

@@ -20,11 +20,16 @@ from pathlib import Path
 import numpy as np
 
 from .. import axes
+from ..basis.io import load_basis
 from ..errors import InputError
 from ..files import atomic_path
 from ..fitting.model import FitModel, noise_sd
 from ..fitting.result import FitResult
+from ..io import load
+from ..preproc.water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
+from ..quant import fit_water, load_quant_config, water_scaled
 from ..spectra import Spectra
+from .distributed import _progress_callback, fit_distributed
 
 SPATIAL = ("x", "y", "z")
 #: quantities written as maps: name -> FitResult attribute (ratio_tcr is ``result.ratio("tCr")``)
@@ -75,7 +80,7 @@ def snr_mask(spectra: Spectra, *, min_snr: float = DEFAULT_MIN_SNR, peak_ppm=(1.
 
 def load_mask(path, shape) -> np.ndarray:
     """Mask image (nonzero = fit) with the grid ``shape``; extra singleton axes are dropped."""
-    import nibabel as nib
+    import nibabel as nib  # lazy: heavy
 
     try:
         arr = np.asarray(nib.load(str(path)).dataobj)
@@ -146,12 +151,10 @@ def fit_mrsi(model: FitModel, spectra: Spectra, *, mask=None, min_snr: float = D
     batch = grid.replace(data=grid.data[m], dims=("voxel",), affine=None)
     names = [f"x{i}_y{j}_z{k}" for i, j, k in idx]
     if client is not None or scheduler is not None:
-        from .distributed import fit_distributed
         res = fit_distributed(model, batch, client=client, scheduler=scheduler, names=names,
                               progress=progress, chunk_size=chunk_size)
     else:
         if progress is True:
-            from .distributed import _progress_callback
             tick, close = _progress_callback(True, len(names))
             try:
                 res = model.fit(batch, names=names, progress=tick)
@@ -165,8 +168,6 @@ def fit_mrsi(model: FitModel, spectra: Spectra, *, mask=None, min_snr: float = D
 
 
 def _water_scale(res: FitResult, water: Spectra, mask, spectra: Spectra, quant_config) -> FitResult:
-    from ..quant import fit_water, load_quant_config, water_scaled
-
     if water.shape != mask.shape:
         raise InputError(f"water reference grid {water.shape} differs from the MRSI grid {mask.shape}")
     cfg = load_quant_config(quant_config)
@@ -229,7 +230,7 @@ def write_maps(maps: dict[str, np.ndarray], affine, outdir) -> list[Path]:
 
     Each file is written to a temporary name and renamed, so nothing is half-written.
     """
-    import nibabel as nib
+    import nibabel as nib  # lazy: heavy
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -251,7 +252,6 @@ def remove_water_residue_grid(spectra: Spectra) -> Spectra:
     """Residual water removal (HLSVD, batched over voxels) when the grid's median residue is
     above ``WATER_RESIDUE_LIMIT`` x its tallest metabolite peak, as for single spectra in
     ``mrsquant fit`` (docs/fitting.md); a grid without residue is returned as it is."""
-    from ..preproc.water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
 
     ratio = water_residue_ratio(spectra)
     if not np.any(np.isfinite(ratio)) or float(np.nanmedian(ratio)) <= WATER_RESIDUE_LIMIT:
@@ -266,8 +266,6 @@ def fit_maps(inputs, basis, *, outdir, mask=None, min_snr: float = DEFAULT_MIN_S
 
     Returns ``{"fit": MRSIFit, "paths": [...], "outdir": Path}``.
     """
-    from ..basis.io import load_basis
-    from ..io import load
 
     spectra = load(inputs) if isinstance(inputs, (str, os.PathLike)) else inputs
     if isinstance(basis, (str, os.PathLike)):

@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from ..basis.edited import EditedBasis, as_basis_or_edited
 from ..basis.names import present_combinations
@@ -455,7 +456,6 @@ def _check_ratios(ratios, basis) -> list[tuple[str, str]]:
 def _progress(total, enabled):
     if enabled:
         try:
-            from tqdm import tqdm
             return tqdm(total=total, unit="spectrum", desc="fitting", file=sys.stderr, leave=False)
         except ImportError:  # pragma: no cover
             pass
@@ -517,8 +517,7 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=N
 
 def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=(), extra=None,
                    segmentation=None) -> dict:
-    import xarray as xr
-
+    import xarray as xr  # lazy: heavy
 
     datasets = []
     for res in results:
@@ -575,7 +574,7 @@ def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=
             ds_all.attrs[key] = json.dumps(merged, default=str)
         save_fit(ds_all, outdir / "fit.nc")
     if report and ds_all is not None:
-        from ..qc.report import render_report  # heavy: matplotlib
+        from ..qc.report import render_report  # lazy: heavy (matplotlib)
         render_report(ds_all, outdir / "report.pdf", voxel_pictures=pictures)
     return {"results": results, "dataset": ds_all, "failed": failed, "outdir": outdir}
 
@@ -595,7 +594,7 @@ def _add_tissue_columns(conc_rows, qc_rows, extra) -> tuple[list, list]:
 
 def _failed_dataset(template, failed: dict, paths: dict):
     """NaN rows (status 'failed: reason') shaped like ``template``, so reports show them."""
-    import xarray as xr
+    import xarray as xr  # lazy: heavy
 
     one = template.isel(spectrum=[0])
     rows = []

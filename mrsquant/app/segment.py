@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import InputError
 from ..files import atomic_path
 from ..io import load
-from ..longitudinal.cohort import parse_entities
+from ..io.bids import parse_entities
 from ..qc.voxel_plot import save_voxel_png
 from ..quant import segment as seg
 from ..quant import voxel

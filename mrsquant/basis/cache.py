@@ -24,6 +24,7 @@ import numpy as np
 from .. import __version__
 from ..files import atomic_path
 from .basis import Basis
+from .io import load_basis
 
 CACHE_ENV = "MRSQUANT_CACHE"
 NO_CACHE_ENV = "MRSQUANT_NO_CACHE"
@@ -66,7 +67,6 @@ def content_hash(path) -> str:
 
 
 def _entry_key(digest: str, n_points, dwelltime_s) -> str:
-
     grid = None if n_points is None else [int(n_points), repr(round(float(dwelltime_s), 12))]
     text = json.dumps([ENTRY_FORMAT, __version__, digest, grid])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -95,7 +95,6 @@ def _read_entry(file: Path, key: str) -> Basis | None:
 
 
 def _write_entry(file: Path, key: str, basis: Basis) -> None:
-
     head = _header(basis)
     if head is None:
         return
@@ -116,7 +115,6 @@ def load_basis_cached(path, *, n_points: int | None = None, dwelltime_s: float |
     The result equals ``load_basis(path).resample(dwelltime_s, n_points)`` (the same arrays,
     bit for bit); errors are those of ``load_basis``.
     """
-    from .io import load_basis
 
     path = Path(path)
     if not cache_enabled(cache) or not path.exists():

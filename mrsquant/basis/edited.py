@@ -16,6 +16,8 @@ import numpy as np
 from ..errors import BasisMismatchError, InputError
 from ..files import atomic_folder
 from .basis import Basis
+from .formats import load_mrsquant_folder, write_mrsquant_folder
+from .io import load_basis
 
 MANIFEST = "edited.json"
 
@@ -94,7 +96,6 @@ def is_edited_folder(path) -> bool:
 
 def save_edited_basis(basis: EditedBasis, path) -> Path:
     """Write ``basis`` as ``path/edited.json`` plus one mrsquant basis folder per combination."""
-    from .formats import write_mrsquant_folder
 
     def fill(tmp: Path):
         for name, b in basis.bases.items():
@@ -111,7 +112,6 @@ def save_edited_basis(basis: EditedBasis, path) -> Path:
 
 def load_edited_basis(path) -> EditedBasis:
     """Read a folder written by :func:`save_edited_basis`."""
-    from .formats import load_mrsquant_folder
 
     path = Path(path)
     try:
@@ -135,5 +135,4 @@ def as_basis_or_edited(obj) -> Basis | EditedBasis:
         return obj
     if is_edited_folder(obj):
         return load_edited_basis(obj)
-    from .io import load_basis
     return load_basis(obj)

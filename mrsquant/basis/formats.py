@@ -25,6 +25,7 @@ import numpy as np
 from .. import axes
 from ..errors import InputError
 from ..files import atomic_folder, atomic_path
+from ..io.nifti import read_nifti_mrs, write_nifti_mrs
 from ..spectra import Spectra
 from .basis import Basis
 
@@ -74,7 +75,6 @@ def is_mrsquant_folder(path: Path) -> bool:
 
 def write_mrsquant_folder(basis: Basis, path) -> None:
     """Write ``basis`` as a folder: ``basis.json`` + ``<name>.nii.gz`` per metabolite."""
-    from ..io.nifti import write_nifti_mrs
 
     def fill(tmp: Path):
         files = []
@@ -98,7 +98,6 @@ def write_mrsquant_folder(basis: Basis, path) -> None:
 
 
 def load_mrsquant_folder(path: Path, **_) -> Basis:
-    from ..io.nifti import read_nifti_mrs
     try:
         man = json.loads((path / MANIFEST).read_text())
     except (OSError, ValueError) as exc:

@@ -18,6 +18,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import InputError
+from .cache import cache_enabled, cache_root
+from .io import load_basis, save_basis
+from .simulate import simulate_basis
 
 #: (substring of the lower-case sequence/protocol name, sequence); first match wins
 SEQUENCE_PATTERNS = (
@@ -64,16 +67,11 @@ def like_parameters(spectra, *, sequence: str | None = None) -> dict:
 
 
 def _cache_dir() -> Path:
-    from .cache import cache_root
-
     return cache_root() / "basis"
 
 
 def basis_like(spectra, *, sequence: str | None = None, cache: bool = True):
     """``(Basis, parameters)`` simulated for ``spectra`` (cached by its parameters)."""
-    from .cache import cache_enabled
-    from .io import load_basis, save_basis
-    from .simulate import simulate_basis
 
     cache = cache_enabled(cache)
     params = like_parameters(spectra, sequence=sequence)

@@ -24,10 +24,12 @@ import sys
 from functools import lru_cache
 
 import numpy as np
+from tqdm import tqdm
 
 from .. import __version__, axes
 from ..errors import InputError
 from .basis import Basis
+from .edited import EditedBasis
 from .names import canonical_name
 from .pulses import adiabatic_b1_hz, as_pulse, inversion_fwhm_hz, kron_rotations, spinor_rotations
 from .spin_systems import HETERO_SPIN, SpinGroup, available_metabolites, spin_system
@@ -470,7 +472,6 @@ def gaussian_fid(ppm: float, fwhm_ppm: float, *, field_mhz: float, n_points: int
 def _progress(items, enabled: bool, desc: str):
     if not enabled:
         return items
-    from tqdm import tqdm
     return tqdm(items, desc=desc, unit="metab", file=sys.stderr, leave=False)
 
 
@@ -651,7 +652,6 @@ def simulate_edited_basis(sequence: str = "hermes", *, te_ms: float = 80.0, fiel
     EditedBasis
         ``bases`` {"sum", "diff_gaba", "diff_gsh"}: Basis, ``weights`` the combinations.
     """
-    from .edited import EditedBasis
 
     seq = sequence.lower()
     if seq not in HADAMARD_SEQUENCES:

@@ -67,7 +67,7 @@ def _one_blas_thread():
     threaded BLAS only adds synchronisation (the preprocessing's HLSVD, a 256 x 257 SVD: 30 ms on
     one thread, 70-640 ms on two threads of a busy 2-core machine). Batches use the cores through
     chunks fitted concurrently (``--jobs``) instead."""
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # lazy: startup
 
     return threadpool_limits(limits=1, user_api="blas")
 

@@ -92,12 +92,12 @@ def add_subparser(sub) -> None:
 
 
 def _write(basis, out: Path, fmt: str = "auto") -> Path:
-    from ..basis.formats import WRITERS
-    from ..basis.io import save_basis
+    from ..basis.formats import WRITERS  # lazy: startup
+    from ..basis.io import save_basis  # lazy: startup
     if fmt == "auto":
         return save_basis(basis, out)
     if fmt == "lcmodel":
-        from ..basis.lcmodel import write_lcmodel_basis
+        from ..basis.lcmodel import write_lcmodel_basis  # lazy: startup
         write_lcmodel_basis(basis, out)
         return out
     WRITERS[fmt](basis, out)
@@ -113,8 +113,8 @@ def _suffixed(out: Path, tag: str) -> Path:
 def _fill_from_like(args) -> None:
     """``--like FILE``: unset options from the file's header; then the usual defaults."""
     if args.like:
-        from ..basis.like import like_parameters
-        from ..io import load
+        from ..basis.like import like_parameters  # lazy: startup
+        from ..io import load  # lazy: startup
 
         p = like_parameters(load(args.like), sequence=args.sequence)
         for attr, key in (("sequence", "sequence"), ("te", "te_ms"), ("field_mhz", "field_mhz"),
@@ -130,7 +130,7 @@ def _fill_from_like(args) -> None:
 
 
 def run_simulate(args) -> int:
-    from ..basis.simulate import simulate_basis
+    from ..basis.simulate import simulate_basis  # lazy: startup
     _fill_from_like(args)
     mets = None
     if args.metabolites:
@@ -165,8 +165,8 @@ def run_simulate(args) -> int:
 
 def _simulate_edited(args, mets, spin_variants) -> int:
     """HERMES / HERCULES: an edited basis folder (sum, diff_gaba, diff_gsh) at ``--output``."""
-    from ..basis.edited import save_edited_basis
-    from ..basis.simulate import simulate_edited_basis
+    from ..basis.edited import save_edited_basis  # lazy: startup
+    from ..basis.simulate import simulate_edited_basis  # lazy: startup
 
     if Path(args.output).suffix.lower() in (".basis", ".txt"):
         raise InputError(f"--sequence {args.sequence} writes an edited basis folder (one basis per "
@@ -194,7 +194,7 @@ def _spin_variants(items, mets) -> dict | None:
     """
     if not items:
         return None
-    from ..basis.spin_systems import library
+    from ..basis.spin_systems import library  # lazy: startup
     known = {name: list(entry["variants"]) for name, entry in library().items()
              if entry.get("variants")}
     choices = ", ".join(f"{n}={v}" for n, vs in known.items() for v in vs)
@@ -231,7 +231,7 @@ def _cli_echo(args) -> list[str]:
 
 
 def run_convert(args) -> int:
-    from ..basis.io import load_basis
+    from ..basis.io import load_basis  # lazy: startup
     kw = {}
     if args.field_mhz:
         kw["spectrometer_frequency_mhz"] = args.field_mhz
@@ -244,7 +244,7 @@ def run_convert(args) -> int:
 
 
 def run_info(args) -> int:
-    from ..basis.io import load_basis
+    from ..basis.io import load_basis  # lazy: startup
     b = load_basis(args.basis)
     spec = np.abs(b.fids[:, 0])
     print(f"basis      {args.basis}")

@@ -41,8 +41,10 @@ def _unique_inputs(inputs: list[Path]) -> list[Path]:
 
 
 def run(args) -> int:
-    from ..io import save
-    from ..io.vendor import read_all
+    from ..io import (
+        read_all,  # lazy: startup
+        save,  # lazy: startup
+    )
 
     inputs = _unique_inputs([Path(p) for p in args.inputs])
     # Read everything first: a bad input stops the command before anything is written.

@@ -28,7 +28,7 @@ def _step(title):
 
 
 def run(args) -> int:
-    from . import main
+    from . import main  # lazy: startup
 
     data = Path(args.data) if args.data else default_data_dir()
     cohort = data / "cohort"

@@ -93,7 +93,7 @@ def _jobs_option(jobs):
 
 
 def _t1_options(args):
-    from ..errors import InputError
+    from ..errors import InputError  # lazy: startup
 
     if not args.t1:
         if args.tissue_maps:
@@ -129,7 +129,7 @@ def select_basis(basis, include=(), exclude=()):
 def _data_grid(inputs):
     """``(n_points, dwelltime_s)`` of a single, small, readable input; else ``(None, None)``."""
 
-    from ..io import load
+    from ..io import load  # lazy: startup
 
     if len(inputs) != 1:
         return None, None
@@ -146,7 +146,7 @@ def _data_grid(inputs):
 def cached_basis(path, inputs, *, cache=True):
     """The ``--basis`` set through the basis cache (:mod:`mrsquant.basis.cache`), resampled to
     a single input's grid when that can be learnt cheaply."""
-    from ..basis.cache import cache_enabled, load_basis_cached
+    from ..basis.cache import cache_enabled, load_basis_cached  # lazy: startup
 
     if not cache_enabled(cache):
         return path
@@ -158,9 +158,8 @@ def cached_basis(path, inputs, *, cache=True):
 
 
 def _basis_like(path, sequence, cache=True):
-
-    from ..basis.like import basis_like
-    from ..io import load
+    from ..basis.like import basis_like  # lazy: startup
+    from ..io import load  # lazy: startup
 
     basis, params = basis_like(load(path), sequence=sequence, cache=cache)
     print("basis simulated to match the data: " + ", ".join(f"{k} {v}" for k, v in params.items()
@@ -169,9 +168,9 @@ def _basis_like(path, sequence, cache=True):
 
 
 def run(args) -> int:
-    from ..app.exports import fit_files_with_exports, parse_formats
-    from ..basis.edited import is_edited_folder, load_edited_basis
-    from ..basis.io import load_basis
+    from ..app.exports import fit_files_with_exports, parse_formats  # lazy: startup
+    from ..basis.edited import is_edited_folder, load_edited_basis  # lazy: startup
+    from ..basis.io import load_basis  # lazy: startup
 
     lcmodel_out = parse_formats(args.lcmodel_out)   # a bad format is refused before any work
     basis = args.basis
@@ -192,10 +191,10 @@ def run(args) -> int:
                     **_shift_options(args.metabolite_shifts), **_jobs_option(args.jobs), **_t1_options(args),
                     **({"nonnegative": False} if args.allow_negative else {}))
     if args.gaba_model:
-        from ..app.gaba import gaba_rows, write_gaba_table
+        from ..app.gaba import gaba_rows, write_gaba_table  # lazy: startup
         write_gaba_table(gaba_rows(args.inputs, model=args.gaba_model, water=args.water),
                          f"{out['outdir']}/gaba_plus.tsv")
-    from ..app.pipeline import summary_line
+    from ..app.pipeline import summary_line  # lazy: startup
     print(f"{summary_line(out)} -> {out['outdir']}/concentrations.tsv, "
           f"qc.tsv, fit.nc" + (", ratios.tsv" if args.ratios else "") + (", report.pdf" if args.report else "")
           + (f", lcmodel/ ({len(out['lcmodel'])} files)" if lcmodel_out else "")

@@ -28,7 +28,7 @@ def _fmt_seconds_field(key: str, value) -> str:
 
 
 def describe(path: Path) -> str:
-    from ..io import detect_format, load
+    from ..io import detect_format, load  # lazy: startup
 
     reader = detect_format(path)
     s = load(path)

@@ -124,7 +124,7 @@ def _add_power_parser(p):
 
 
 def run_power(args) -> int:
-    from ..longitudinal.power import sample_size
+    from ..longitudinal.power import sample_size  # lazy: startup
 
     checks = [(args.visits >= 2, "--visits must be at least 2"),
               (-1 < args.visit_corr < 1, "--visit-corr must be between -1 and 1"),
@@ -161,13 +161,13 @@ def _parse_cv(items) -> dict:
 
 
 def run(args) -> int:
-    from ..longitudinal import QCRules
+    from ..longitudinal import QCRules  # lazy: startup
 
     if not args.results or not args.outdir:
         raise InputError("longitudinal needs --results and -o OUTDIR (or the 'power' "
                          "subcommand)")
-    from ..app.longitudinal import run_longitudinal
-    from ..longitudinal.analysis import parse_remission
+    from ..app.longitudinal import run_longitudinal  # lazy: startup
+    from ..longitudinal.analysis import parse_remission  # lazy: startup
 
     if args.n_boot < 100:
         raise InputError("--n-boot must be at least 100")

@@ -30,8 +30,8 @@ def add_subparser(sub):
 
 
 def run(args) -> int:
-    from ..app.mrsi import fit_maps
-    from .fit import cached_basis
+    from ..app.mrsi import fit_maps  # lazy: startup
+    from .fit import cached_basis  # lazy: startup
 
     options = dict(ppm_range=tuple(args.ppm_range), baseline=args.baseline, lineshape=args.lineshape)
     if args.chunk_size:

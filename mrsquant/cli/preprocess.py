@@ -49,8 +49,8 @@ def write_table(df, path: Path) -> Path:
 
 
 def run(args) -> int:
-    from ..io import load, save
-    from ..preproc import preprocess
+    from ..io import load, save  # lazy: startup
+    from ..preproc import preprocess  # lazy: startup
 
     out = Path(args.output)
     folder, stem = _stem(out)

@@ -18,7 +18,7 @@ def add_subparser(sub):
 
 
 def run(args) -> int:
-    from ..qc.report import report_from_outdir
+    from ..qc.report import report_from_outdir  # lazy: startup
 
     out = report_from_outdir(Path(args.outdir), args.output, crlb_limit_percent=args.crlb_limit)
     print(f"wrote {out} and {out.with_name('mrsinmrs.md')}")

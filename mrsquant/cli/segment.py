@@ -33,7 +33,7 @@ def add_subparser(sub):
 
 
 def run(args) -> int:
-    from ..app.segment import segment_files
+    from ..app.segment import segment_files  # lazy: startup
 
     def progress(msg):
         if not args.quiet:

@@ -8,11 +8,14 @@ a :class:`~mrsquant.fitting.result.FitResult`.
 """
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .. import axes
 from ..basis.basis import Basis
@@ -20,6 +23,8 @@ from ..basis.names import is_lipid, is_macromolecule
 from ..errors import BasisMismatchError, BasisMismatchWarning, InputError
 from ..spectra import Spectra
 from . import _core
+from .priors import prior_matrix
+from .quality import reference_singlet, singlet_fwhm_hz
 from .result import FitResult
 
 GROUP_NAMES = ("metabolites", "macromolecules", "lipids")
@@ -40,7 +45,6 @@ def _single_threaded_blas():
     adds synchronisation cost there (30 ms instead of 0.05 ms per product on
     a busy 2-core machine). The FFTs still use all cores.
     """
-    from threadpoolctl import threadpool_limits
     return threadpool_limits(limits=1, user_api="blas")
 
 
@@ -198,7 +202,6 @@ class FitModel:
             prior_sd = np.concatenate([prior_sd, np.where(free > 0, opt.metabolite_shift_sd_hz, np.inf)])
         if not opt.phase1:
             lower[1] = upper[1] = 0.0
-        from .priors import prior_matrix
         amp_prior = (prior_matrix(b.names, strength=opt.prior_strength)
                      if opt.priors == "literature" else None)
         return _core.Design(
@@ -294,8 +297,6 @@ def _chunk_pool(jobs: int):
 
     Processes, not threads: the chunk fit is many small numpy calls whose Python glue holds
     the GIL, so two threads reached 0.58-0.72 of two cores (docs/benchmarks.md, "(e) Cores")."""
-    import multiprocessing as mp  # lazy: only for parallel batches
-    from concurrent.futures import ThreadPoolExecutor
 
     if "fork" in mp.get_all_start_methods() and not mp.current_process().daemon:
         return mp.get_context("fork").Pool(jobs)
@@ -596,7 +597,7 @@ def _average_lineshapes(design, y, theta, ev, cov, lam, noise_var, kappa, option
     Where the Voigt fit already has no Gaussian part, both fits are the same
     and no refit is run.
     """
-    from scipy.special import expit
+    from scipy.special import expit  # lazy: heavy
 
     _, sl, ss = design.slices()
     n = theta.shape[0]
@@ -637,7 +638,6 @@ def _average_lineshapes(design, y, theta, ev, cov, lam, noise_var, kappa, option
 
 def _reference_fwhm(design, h, basis_names) -> np.ndarray:
     """FWHM (Hz) of the fitted reference singlet (NAA, else Cr...) as it appears in the data."""
-    from .quality import reference_singlet, singlet_fwhm_hz
 
     ref = reference_singlet(basis_names)
     if ref is None:

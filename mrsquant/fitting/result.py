@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import __version__
 from ..basis.names import COMBINED, present_combinations
+from .quality import fit_quality
 
 
 # ---------------------------------------------------------------------------
@@ -270,12 +271,11 @@ class FitResult:
 
     @cached_property
     def qc(self) -> dict:
-        from .quality import fit_quality
         return fit_quality(self)
 
     # -- export --------------------------------------------------------------
     def to_xarray(self):
-        import xarray as xr
+        import xarray as xr  # lazy: heavy
 
         d = self.design
         sd, sl, ss = d.slices()

@@ -44,7 +44,7 @@ def write_netcdf(path, variables: dict, attrs: dict) -> None:
     encoding xarray's h5netcdf writer gives (floats get ``_FillValue`` NaN, strings are
     variable-length UTF-8, no chunking or compression)."""
     import h5netcdf  # lazy: heavy (h5py)
-    import h5py
+    import h5py  # lazy: heavy
 
     dims: dict[str, int] = {}
     for vdims, values in variables.values():
@@ -74,7 +74,7 @@ def _plain(ds) -> bool:
 
 def _save_with_xarray(ds, tmp) -> None:
     """xarray's own writer (any Dataset; imports dask)."""
-    import xarray as xr
+    import xarray as xr  # lazy: heavy
 
     out = xr.Dataset(attrs=ds.attrs)
     for name, var in ds.data_vars.items():
@@ -106,7 +106,7 @@ def save_fit(ds, path) -> Path:
 
 def open_fit(path):
     """Read ``fit.nc`` (or a fit output folder) back into the in-memory Dataset."""
-    import xarray as xr
+    import xarray as xr  # lazy: heavy
 
     path = Path(path)
     if path.is_dir():

@@ -15,6 +15,7 @@ import numpy as np
 from .. import axes
 from ..basis.basis import Basis
 from ..spectra import Spectra
+from .model import FitModel
 
 #: typical relative amplitudes of a healthy 3T brain spectrum (basis units)
 TYPICAL = {"NAA": 12.0, "NAAG": 1.5, "Cr": 5.0, "PCr": 4.0, "GPC": 1.0, "PCh": 0.6, "Glu": 10.0,
@@ -152,7 +153,6 @@ def singlet_spectra(amplitudes, *, lw_hz: float = 4.0, noise_sd: float = 0.0, se
 def synthetic_fit(n: int = 2, *, noise_sd: float = 0.05, seed: int = 0):
     """A small :class:`~mrsquant.fitting.result.FitResult`: ``n`` singlet spectra with amplitudes
     NAA 10, Cr 8, PCh 2 fitted without baseline (examples and doctests)."""
-    from .model import FitModel
 
     basis = singlet_basis()
     spectra = singlet_spectra(np.tile([10.0, 8.0, 2.0], (n, 1)), noise_sd=noise_sd, seed=seed, basis=basis)

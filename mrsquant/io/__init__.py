@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError, MRSQuantError
+from ..errors import InputError, MetadataError, MRSQuantError
 from ..files import atomic_path
 from ..spectra import Spectra
 from .registry import READERS, WRITERS
+from .vendor import VendorReader
 
 __all__ = ["load", "save", "READERS", "WRITERS", "detect_format"]
 
@@ -58,6 +59,22 @@ def load(path, **kwargs) -> Spectra:
     except MRSQuantError:
         raise
     except Exception as exc:  # a corrupt file surfaces as anything from numpy/nibabel/spec2nii
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot read as {reader.name}: {msg}") from exc
+
+
+def read_all(path, **kwargs) -> list[Spectra]:
+    """Every output spec2nii makes from ``path`` (e.g. metabolite and water reference)."""
+
+    path = Path(path)
+    reader = detect_format(path)
+    if not isinstance(reader, VendorReader):  # one output per file
+        return [load(path, **kwargs)]
+    try:
+        return reader.read_all(path, **kwargs)
+    except (InputError, MetadataError):
+        raise
+    except Exception as exc:  # same contract as load(): one line, our exception
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot read as {reader.name}: {msg}") from exc
 

@@ -49,7 +49,7 @@ def _seconds_to_ms(hdr: dict, key: str, path) -> float | None:
 
 def read_nifti_mrs(path, **_) -> Spectra:
     """Read a NIfTI-MRS file (``.nii`` or ``.nii.gz``)."""
-    import nibabel as nib  # heavy: nibabel (imports pydicom), only when a NIfTI is read
+    import nibabel as nib  # lazy: heavy (nibabel imports pydicom), only when a NIfTI is read
 
     path = Path(path)
     try:
@@ -145,7 +145,7 @@ def header_extension(spectra: Spectra) -> dict:
 
 
 def write_nifti_mrs(spectra: Spectra, path, **_) -> None:
-    import nibabel as nib  # heavy: nibabel
+    import nibabel as nib  # lazy: heavy
 
     dims = spectra.dims
     spatial = [d for d in dims if d in _SPATIAL]

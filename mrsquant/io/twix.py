@@ -37,6 +37,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..spectra import Spectra
+from .text import _looks_numeric
 from .vendor import SIEMENS_CENTRE_PPM, VendorReader, _first_line, _to_spectra
 
 #: pyMapVBVD's warnings that mean the file ends early or is damaged.
@@ -119,7 +120,7 @@ def check_complete(path: Path, twix) -> None:
 
 
 def _open(path: Path):
-    from mapvbvd import mapVBVD
+    from mapvbvd import mapVBVD  # lazy: optional
 
     with _capture() as caught:
         try:
@@ -189,7 +190,7 @@ def pulseq_adc(seq: Path) -> tuple[int, float]:
 def _dim_tags(twix) -> dict:
     """spec2nii's dimension overrides: loops that spec2nii would call x/y/z in a
     single-voxel or FID scan (e.g. Pulseq's 'Lin' counter) become DIM_USER_n."""
-    from spec2nii.Siemens.twixfunctions import defaults, id_sequence_type
+    from spec2nii.Siemens.twixfunctions import defaults, id_sequence_type  # lazy: heavy
 
     tags = [None, None, None]
     if id_sequence_type(twix["hdr"]) == "mrsi":
@@ -223,7 +224,7 @@ def read_twix(path, *, measurement: int | None = None, remove_os: bool = False, 
         What spec2nii makes of the scan (usually one; more for special-cased
         sequences such as XA product sequences with an embedded reference).
     """
-    from spec2nii.Siemens.twixfunctions import process_twix
+    from spec2nii.Siemens.twixfunctions import process_twix  # lazy: heavy
 
     path = Path(path)
     twix, note = _select(path, _open(path), measurement)
@@ -290,8 +291,6 @@ def _pulseq_fix(s: Spectra, meta: dict, seq_file: Path, remove_os: bool) -> Spec
 
 
 def _is_text(head: bytes) -> bool:
-    from .text import _looks_numeric
-
     return _looks_numeric(head)
 
 

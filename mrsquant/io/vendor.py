@@ -12,7 +12,7 @@ is ours (docs/conventions.md). Evidence per format is in docs/file_formats.md.
 Detection is cheap: a file extension and, where one exists, the magic bytes
 of the first 4 kB (``head``), read once by :func:`mrsquant.io.detect_format`.
 When spec2nii returns several outputs (e.g. a GE P-file's metabolite and water
-reference), ``read`` returns the first; :func:`read_all` returns them all.
+reference), ``read`` returns the first; :func:`mrsquant.io.read_all` returns them all.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ SIEMENS_CENTRE_PPM = 4.7
 def _to_spectra(obj, path: Path, fmt: str, centre_ppm: float | None = None,
                 suffix: str = "") -> Spectra:
     """One spec2nii ``NIFTI_MRS`` object -> :class:`Spectra` without conjugation."""
-    from spec2nii.spec2nii import remove_zero_higher_dim_indices
+    from spec2nii.spec2nii import remove_zero_higher_dim_indices  # lazy: heavy
 
     if obj.image.ndim > 4:
         obj, _ = remove_zero_higher_dim_indices(obj)
@@ -71,8 +71,8 @@ def _to_spectra(obj, path: Path, fmt: str, centre_ppm: float | None = None,
 def _philips_orientation_fallback():
     """spec2nii's Philips DICOM reader needs three localisation slabs; QA and
     unlocalised scans have fewer. Fall back to the default affine for those."""
-    import spec2nii.Philips.philips_dcm as pdcm
-    from spec2nii.nifti_orientation import NIFTIOrient
+    import spec2nii.Philips.philips_dcm as pdcm  # lazy: heavy
+    from spec2nii.nifti_orientation import NIFTIOrient  # lazy: heavy
 
     original = pdcm._enhanced_dcm_svs_to_orientation
 
@@ -132,7 +132,7 @@ def _philips_pair(path: Path) -> tuple[Path, Path]:
 
 
 def _check_sdat_size(sdat: Path, spar: Path) -> None:
-    from spec2nii.Philips.philips import read_spar
+    from spec2nii.Philips.philips import read_spar  # lazy: heavy
 
     params = read_spar(spar)
     try:
@@ -153,7 +153,7 @@ OLD_SPAR_DEFAULTS = {"spectrum_inversion_time": 0}
 @contextlib.contextmanager
 def _old_spar_defaults():
     """Give spec2nii's SPAR parser the keys an older SPAR lacks (see OLD_SPAR_DEFAULTS)."""
-    import spec2nii.Philips.philips as philips
+    import spec2nii.Philips.philips as philips  # lazy: heavy
 
     original = philips.read_spar
 
@@ -171,7 +171,7 @@ def _old_spar_defaults():
 
 
 def read_philips_sdat(path, **_) -> list[Spectra]:
-    from spec2nii.Philips.philips import read_sdat_spar_pair
+    from spec2nii.Philips.philips import read_sdat_spar_pair  # lazy: heavy
 
     sdat, spar = _philips_pair(Path(path))
     _check_sdat_size(sdat, spar)
@@ -182,7 +182,7 @@ def read_philips_sdat(path, **_) -> list[Spectra]:
 # -- Philips data/list -----------------------------------------------------------
 
 def read_philips_data_list(path, *, aux=None, **_) -> list[Spectra]:
-    from spec2nii.Philips.philips_data_list import read_data_list_pair
+    from spec2nii.Philips.philips_data_list import read_data_list_pair  # lazy: heavy
 
     path = Path(path)
     data = path if path.suffix.lower() == ".data" else _sibling(path, ".data")
@@ -231,7 +231,7 @@ def _check_rda_size(path: Path) -> None:
 
 
 def read_siemens_rda(path, **_) -> list[Spectra]:
-    from spec2nii.Siemens.rda import convert_rda
+    from spec2nii.Siemens.rda import convert_rda  # lazy: heavy
 
     path = Path(path)
     _check_rda_size(path)
@@ -271,7 +271,7 @@ def check_dicom_complete(file: Path, ds) -> None:
 
 
 def _read_dicom_checked(file: Path):
-    import pydicom
+    import pydicom  # lazy: heavy
 
     try:
         ds = pydicom.dcmread(str(file))
@@ -289,13 +289,13 @@ def read_dicom(path, **_) -> list[Spectra]:
     ds = _read_dicom_checked(files[0])
     manufacturer = str(getattr(ds, "Manufacturer", "")).lower()
     if "siemens" in manufacturer:
-        from spec2nii.Siemens.dicomfunctions import multi_file_dicom
+        from spec2nii.Siemens.dicomfunctions import multi_file_dicom  # lazy: heavy
         fmt = "Siemens DICOM"
     elif "philips" in manufacturer:
-        from spec2nii.Philips.philips_dcm import multi_file_dicom
+        from spec2nii.Philips.philips_dcm import multi_file_dicom  # lazy: heavy
         fmt = "Philips DICOM"
     elif "uih" in manufacturer or "united imaging" in manufacturer:
-        from spec2nii.uih import multi_file_dicom
+        from spec2nii.uih import multi_file_dicom  # lazy: heavy
         fmt = "UIH DICOM"
     else:
         raise InputError(f"{path}: DICOM from {manufacturer or 'an unnamed manufacturer'!r}; "
@@ -341,7 +341,7 @@ def _ge_old_revision_fixes():
     """Two spec2nii bugs for P-file revisions below 11 (the rev 9 files in vendor_raw):
     ``is_ge_file`` tests a str in the bytes logo (TypeError), and the data offset
     is read from a header field that these revisions do not have."""
-    import spec2nii.GE.ge_read_pfile as gp
+    import spec2nii.GE.ge_read_pfile as gp  # lazy: heavy
 
     original_is_ge, original_header = gp.Pfile.is_ge_file, gp.Pfile.read_header
 
@@ -368,7 +368,7 @@ def _ge_old_revision_fixes():
 
 def check_pfile_size(path: Path) -> None:
     """Header size + raw_pass_size (the header's count of data bytes) must fit the file."""
-    import spec2nii.GE.ge_read_pfile as gp
+    import spec2nii.GE.ge_read_pfile as gp  # lazy: heavy
 
     class _HeaderOnly(gp.Pfile):
         def __init__(self, fname):  # header only: no data mapping
@@ -393,7 +393,7 @@ def check_pfile_size(path: Path) -> None:
 
 
 def read_ge_pfile(path, **_) -> list[Spectra]:
-    from spec2nii.GE.ge_pfile import read_pfile
+    from spec2nii.GE.ge_pfile import read_pfile  # lazy: heavy
 
     path = Path(path)
     check_pfile_size(path)
@@ -421,7 +421,7 @@ def _bruker_target(path: Path) -> tuple[Path, str] | None:
 
 
 def read_bruker(path, **_) -> list[Spectra]:
-    from spec2nii.bruker import read_bruker as s2n_read_bruker
+    from spec2nii.bruker import read_bruker as s2n_read_bruker  # lazy: heavy
 
     path = Path(path)
     target = _bruker_target(path)
@@ -464,7 +464,7 @@ def read_varian(path, **_) -> list[Spectra]:
     (seconds). Data are stored in our convention (checked: NAA at 2.0 ppm in
     the mm_consensus 4T and 7T human STEAM spectra without conjugation).
     """
-    from spec2nii import varian as s2n_varian
+    from spec2nii import varian as s2n_varian  # lazy: heavy
 
     path = Path(path)
     folder = _varian_dir(path)
@@ -533,7 +533,7 @@ def _check_jmrui_text(path: Path) -> None:
 
 
 def read_jmrui(path, **_) -> list[Spectra]:
-    from spec2nii.jmrui import jmrui_mrui, jmrui_txt
+    from spec2nii.jmrui import jmrui_mrui, jmrui_txt  # lazy: heavy
 
     path = Path(path)
     if path.suffix.lower() != ".mrui":
@@ -591,21 +591,3 @@ VENDOR_READERS = (
     VendorReader("DICOM", "MRS DICOM: Siemens IMA / XA enhanced, Philips, UIH (spec2nii)",
                  _is_dicom, read_dicom),
 )
-
-
-
-def read_all(path, **kwargs) -> list[Spectra]:
-    """Every output spec2nii makes from ``path`` (e.g. metabolite and water reference)."""
-    from . import detect_format, load
-
-    path = Path(path)
-    reader = detect_format(path)
-    if not isinstance(reader, VendorReader):
-        return [load(path, **kwargs)]
-    try:
-        return reader.read_all(path, **kwargs)
-    except (InputError, MetadataError):
-        raise
-    except Exception as exc:  # same contract as load(): one line, our exception
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot read as {reader.name}: {msg}") from exc

@@ -399,8 +399,8 @@ def fit_time_model(g: pd.DataFrame, formula: str, *, random_slope: bool,
     converged : bool
     note : str
     """
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
+    import statsmodels.api as sm  # lazy: heavy
+    import statsmodels.formula.api as smf  # lazy: heavy
 
     alpha = 1.0 - confidence
     msgs: list[str] = []

@@ -21,6 +21,7 @@ import xarray as xr
 
 from ..basis.names import COMBINED, canonical_name
 from ..errors import InputError
+from ..io.bids import parse_entities
 
 __all__ = [
     "DEFAULT_MEASURES", "LOW_CONCENTRATION", "KNOWN_SCALES", "DEFAULT_MAX_PRIOR_INFLUENCE",
@@ -127,21 +128,6 @@ class Cohort:
 
 
 # --------------------------------------------------------------------------- names
-def parse_entities(name: str) -> dict:
-    """BIDS entities of a file stem: ``sub-01_ses-pre_acq-press_svs`` -> {sub: 01, ses: pre, acq: press}.
-
-    Examples
-    --------
-    >>> parse_entities("sub-01_ses-pre_svs")
-    {'sub': '01', 'ses': 'pre'}
-    """
-    stem = Path(str(name)).name
-    for ext in (".nii.gz", ".nii", ".tsv"):
-        if stem.endswith(ext):
-            stem = stem[: -len(ext)]
-    return {k: v for k, v in re.findall(r"(?:^|_)([a-zA-Z0-9]+)-([a-zA-Z0-9]+)", stem)}
-
-
 def _sub(label) -> str:
     s = str(label).strip()
     return s if s.startswith("sub-") else f"sub-{s}"

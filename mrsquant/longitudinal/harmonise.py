@@ -50,7 +50,7 @@ def combat_harmonise(values, site, *, time=None, group=None, min_per_site: int =
         neuroCombat not installed, fewer than 2 sites, or a site with too few rows.
     """
     try:
-        from neuroCombat import neuroCombat
+        from neuroCombat import neuroCombat  # lazy: optional
     except ImportError:  # pragma: no cover - optional extra
         raise InputError("site harmonisation needs neuroCombat: pip install "
                          "'mrsquant[clinical]'") from None

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from .analysis import cv_for
+
 __all__ = ["RETEST_COLUMNS", "RELIABLE_COLUMNS", "retest_table", "reliable_change"]
 
 RETEST_COLUMNS = ["metabolite", "n_pairs", "mean", "wsd", "cv_percent", "crlb_rms",
@@ -82,7 +84,6 @@ def retest_table(values, crlb_abs, measures) -> pd.DataFrame:
 
 def _literature_table(changes: pd.DataFrame, cv_percent=None) -> pd.DataFrame:
     """The same table from literature CVs and the study's baseline values and CRLBs."""
-    from .analysis import cv_for
 
     rows = []
     for meas, g in changes.drop_duplicates(["participant_id", "metabolite"]).groupby(

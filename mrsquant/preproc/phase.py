@@ -24,6 +24,7 @@ from .. import axes
 from ..spectra import Spectra
 from .align import shift_phase
 from .record import add_processing
+from .water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
 
 #: reference singlets (ppm) and their comb heights
 REFERENCE_PEAKS = {"NAA": (2.008, 1.0), "Cr": (3.027, 0.8), "Cho": (3.21, 0.6)}
@@ -134,7 +135,6 @@ def find_reference_offset(spectra: Spectra, *, search_ppm: float = 0.5, peaks=No
 def _mean_without_water(spectra: Spectra) -> np.ndarray:
     """The mean FID over all leading axes, with a large water residue removed (HLSVD): the
     dispersion wing of a large water residue distorts the magnitude lines."""
-    from .water import WATER_RESIDUE_LIMIT, remove_water, water_residue_ratio
 
     fid = spectra.data.reshape(-1, spectra.n_points).mean(axis=0)
     mean = spectra.replace(data=fid, dims=())

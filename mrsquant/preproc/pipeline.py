@@ -78,7 +78,7 @@ def _match_points(ref: Spectra, data: Spectra, what: str) -> Spectra:
 
 
 def _transient_table(dims, shape, shifts, phases, rejected, weights, z):
-    import pandas as pd
+    import pandas as pd  # lazy: heavy
 
     idx = np.indices(shape).reshape(len(shape), -1)
     cols = {d: idx[i] for i, d in enumerate(dims)}
@@ -94,8 +94,10 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
                weighting: str | None = "inverse_variance", ecc_correction: bool = True,
                water_removal: bool = True, phase: bool = True, reference: bool = True,
                edit_interleaved: int | None = None, edit_order: str | tuple = "auto",
-               align_ppm_range=ALIGN_PPM_RANGE) -> tuple[Spectra, PreprocessRecord]:
+               align_ppm_range=ALIGN_PPM_RANGE, edit_align: str = "pairs") -> tuple[Spectra, PreprocessRecord]:
     """Run the consensus pipeline on raw data; see :mod:`mrsquant.preproc`."""
+    if edit_align not in ("pairs", "conditions"):
+        raise InputError(f"edit_align must be 'pairs' or 'conditions', got {edit_align!r}")
     s = spectra
     start = len(processing_applied(s))
     info: dict = {}
@@ -122,7 +124,7 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
     # 3. transients: align, reject, average
     before, table = None, None
     if "dyn" in s.dims:
-        s, before, table = _transients(s, align, reject, weighting, align_ppm_range, info)
+        s, before, table = _transients(s, align, reject, weighting, align_ppm_range, info, edit_align)
     # 4. editing: order, sub-spectra alignment
     if "edit" in s.dims:
         s, before, table = _edit_conditions(s, edit_order, before, table, info)
@@ -143,7 +145,7 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
     if table is not None:
         transients = _transient_table(*table)
     else:
-        import pandas as pd  # heavy: pandas
+        import pandas as pd  # lazy: heavy
         transients = pd.DataFrame(columns=["dyn", "freq_shift_hz", "phase_deg", "rejected", "weight", "z_score"])
     rec = PreprocessRecord(steps=processing_applied(s)[start:], transients=transients, before=before,
                            after=s, water=water, edited=edited, reference_check=check, info=info)
@@ -168,14 +170,21 @@ def _combine_coils(s, water, ecc, noise, info):
     return s, water, ecc
 
 
-def _transients(s, align, reject, weighting, align_ppm_range, info):
-    """Step 3: align, reject and average the transients; the unaligned mean and the table."""
+def _transients(s, align, reject, weighting, align_ppm_range, info, edit_align="pairs"):
+    """Step 3: align, reject and average the transients; the unaligned mean and the table.
+    Edited data with ``edit_align="pairs"``: one correction per repetition from the sum over
+    conditions (:func:`~mrsquant.preproc.editing.align_pairs`); ``"conditions"``: each condition
+    aligned to its own template (its averages then need the sub-spectra alignment)."""
     before = s.mean("dyn")
     shape = s.shape
     shifts = np.zeros(shape)
     phases = np.zeros(shape)
     if align and s.shape[s.dims.index("dyn")] > 1:
-        s, ainfo = align_transients(s, dim="dyn", ppm_range=align_ppm_range, robust="edit" in s.dims)
+        pairs = "edit" in s.dims and edit_align == "pairs"
+        if pairs:
+            s, ainfo = editing.align_pairs(s, ppm_range=align_ppm_range)
+        else:
+            s, ainfo = align_transients(s, dim="dyn", ppm_range=align_ppm_range, robust="edit" in s.dims)
         shifts, phases = ainfo["freq_shift_hz"], ainfo["phase_deg"]
         # move the unaligned mean into the template's frame (mean offset per condition)
         dax = s.dims.index("dyn")
@@ -183,6 +192,7 @@ def _transients(s, align, reject, weighting, align_ppm_range, info):
         mean_p = np.angle(np.exp(1j * np.deg2rad(phases)).mean(axis=dax), deg=True)
         before = shift_phase(before, shift_hz=-mean_f, phase_deg=-mean_p)
         info["align"] = {k: ainfo[k] for k in ("freq_shift_hz", "phase_deg", "amplitude", "rms_residual")}
+        info["align"]["pairs"] = pairs
     rejected = np.zeros(shape, bool)
     z = np.zeros(shape)
     if reject and s.shape[s.dims.index("dyn")] >= 4:
@@ -216,6 +226,13 @@ def _edit_conditions(s, edit_order, before, table, info):
             eax = table[0].index("edit")
             table = (table[0], tshape) + tuple(np.take(a, list(order), axis=eax) for a in table[2:])
     s = add_processing(s, "Reordering", f"edit conditions ordered {order} (first = OFF)")
+    if info.get("align", {}).get("pairs"):
+        # pair-aligned transients: the averaged conditions share one frame already; an ON-to-OFF
+        # fit would only add noise and the edited signal's bias (docs/benchmarks.md, mega-align)
+        zeros = np.zeros(s.shape[ax])
+        info["subspectra"] = {"freq_shift_hz": zeros, "phase_deg": zeros, "amplitude": np.ones(s.shape[ax]),
+                              "pre_shift_hz": zeros, "skipped": "conditions share the pair alignment's frame"}
+        return s, before, table
     # put every condition on the ppm scale first (NAA/Cr/Cho), so the fixed
     # sub-spectra window cuts the same signals whatever each condition's drift frame
     offsets = np.array([find_reference_offset(s.isel(edit=c))["offset_ppm"] for c in range(s.shape[ax])])

@@ -112,7 +112,7 @@ def _overlay(ax, ds):
     d = data[ok]
     x = ppm[m]
     if d.shape[0] <= 200:
-        from matplotlib.collections import LineCollection
+        from matplotlib.collections import LineCollection  # lazy: heavy
 
         segs = np.stack([np.broadcast_to(x, d.shape), d], axis=-1)
         ax.add_collection(LineCollection(segs, colors="#999999", linewidths=0.3, alpha=0.5,
@@ -199,7 +199,7 @@ def _fmt(x, fmt="{:.3g}"):
 
 def summary_pages(ds, *, qc=None, title=None, crlb_limit_percent=style.CRLB_LIMIT_PERCENT):
     """Figures of the cohort summary, in page order (a generator)."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazy: heavy
 
     names = [str(s) for s in ds["spectrum"].values]
     n = len(names)
@@ -301,7 +301,7 @@ def _flag_ij(ds, i, j, m, limit_percent):
 
 def _table_pages(chunks):
     """Lay tables out on as many A4 pages as needed; yields figures."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazy: heavy
 
     line_h = 0.0155
     fig, y = None, None
@@ -343,7 +343,7 @@ def _table_pages(chunks):
 
 
 def _line(x0, x1, y):
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # lazy: heavy
 
     ln = Line2D([x0, x1], [y, y], color="black", lw=0.5)
     return ln

@@ -250,7 +250,7 @@ def _finish_grid_page(pdf, plt, fig, axes, n_used, footer, *, top, hspace):
 
 
 def _scatter_pages(pdf, plt, result):
-    from scipy import stats
+    from scipy import stats  # lazy: heavy
 
     ch = result.changes
     assoc = result.associations
@@ -529,11 +529,11 @@ def _placement_pages(pdf, plt, result):
 
 def write_longitudinal_report(result, path) -> None:
     """Write the multi-page PDF of a :class:`~mrsquant.longitudinal.LongitudinalResult`."""
-    import matplotlib
+    import matplotlib  # lazy: heavy
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_pdf import PdfPages
+    import matplotlib.pyplot as plt  # lazy: heavy
+    from matplotlib.backends.backend_pdf import PdfPages  # lazy: heavy
 
     with matplotlib.rc_context(_RC), PdfPages(path) as pdf:
         _summary_page(pdf, plt, result)

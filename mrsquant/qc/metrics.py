@@ -180,7 +180,7 @@ def assess(ds, rules=STATUS_RULES) -> tuple[list[str], list[str]]:
 def _signal_features(ds) -> dict:
     """Per spectrum: NAA height, 0.9-1.5 ppm lipid height, tallest fitted peak, noise SD and the
     largest narrow residual feature (after a 9-point running median) in noise SDs."""
-    from scipy.ndimage import median_filter  # heavy: only when statuses are assessed
+    from scipy.ndimage import median_filter  # lazy: heavy, only when statuses are assessed
 
     ppm = ds["ppm"].values
     data = ds["data"].values

@@ -30,6 +30,8 @@ import numpy as np
 from ..basis.names import COMBINED
 from ..errors import InputError
 from ..files import atomic_path
+from ..fitting import open_fit
+from ..fitting.model import FitOptions
 from . import cohort, mrsinmrs, style
 from .notes import reliability_notes
 from .preprocessing import normalise_preprocessing, preprocessing_entry  # noqa: F401  (re-exported)
@@ -72,7 +74,7 @@ def load_results(outdir):
     the two tables are read as strings (pandas DataFrames) so the report prints the
     numbers exactly as the files hold them; they are None when absent.
     """
-    import pandas as pd
+    import pandas as pd  # lazy: heavy
 
     outdir = Path(outdir)
     if not outdir.is_dir():
@@ -95,28 +97,14 @@ def load_results(outdir):
 
 
 def open_fit_file(path):
-    """Open ``fit.nc``; uses ``mrsquant.fitting.open_fit`` when it exists."""
+    """Open ``fit.nc`` with :func:`mrsquant.fitting.open_fit`; one-line error on a bad file."""
     path = Path(path)
     try:
-        from ..fitting import open_fit  # noqa: PLC0415
-    except ImportError:
-        open_fit = None
-    try:
-        if open_fit is not None:
-            return open_fit(path)
-        import xarray as xr
-
-        ds = xr.load_dataset(path, engine="h5netcdf")
+        return open_fit(path)
     except InputError:
         raise
     except Exception as exc:  # corrupt or foreign file
         raise InputError(f"{path}: cannot read the fit file ({type(exc).__name__}: {exc})") from None
-    for name in [v for v in ds.data_vars if v.endswith("_real")]:
-        base = name[:-5]
-        if base + "_imag" in ds:
-            ds[base] = ds[name] + 1j * ds[base + "_imag"]
-            ds = ds.drop_vars([name, base + "_imag"])
-    return ds
 
 
 def _check_dataset(ds):
@@ -259,7 +247,7 @@ def _draw_table(fig, rows, has_mm, box, *, failed=False, limit_percent=style.CRL
                      fontweight="bold", color=style.FLAG_COLOUR if red else "black")
         y -= row_h
     if ys:  # colour keys: one artist for all rows
-        from matplotlib.lines import Line2D
+        from matplotlib.lines import Line2D  # lazy: heavy
 
         for yy, c in zip(ys, colours):
             fig.add_artist(Line2D([x0 + 0.004], [yy - row_h * 0.45], marker="s", ms=fs * 0.8,
@@ -273,7 +261,7 @@ def _draw_table(fig, rows, has_mm, box, *, failed=False, limit_percent=style.CRL
 
 
 def _hline(fig, x0, x1, y):
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # lazy: heavy
 
     return Line2D([x0, x1], [y, y], transform=fig.transFigure, color="black", lw=0.5)
 
@@ -319,8 +307,8 @@ def _spectrum_panel(ax, ppm, i, ds, failed, reason):
 
 
 def _text_width_pt(text: str, size: float, weight: str = "normal") -> float:
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextPath
+    from matplotlib.font_manager import FontProperties  # lazy: heavy
+    from matplotlib.textpath import TextPath  # lazy: heavy
 
     prop = FontProperties(family=RC["font.family"], weight=weight)
     return float(TextPath((0, 0), text, size=size, prop=prop).get_extents().width)
@@ -488,7 +476,6 @@ def _qc_lines(ds, i, qc_row, pre, water_refs, inputs):
 def _model_lines(ds, i, inputs, water_refs):
     opts = _json_attr(ds, "model_options", {})
     if isinstance(opts, dict):
-        from ..fitting.model import FitOptions
         defaults = {k: str(v) for k, v in FitOptions().__dict__.items()}
         changed = {k: v for k, v in opts.items() if k != "ppm_range" and defaults.get(k) != str(v)}
         opt_text = ", ".join(f"{k}={v}" for k, v in changed.items())
@@ -697,7 +684,7 @@ def draw_spectrum_page(fig, ds, i, *, concentrations=None, qc=None, preprocessin
 # the whole report
 # ---------------------------------------------------------------------------
 def _new_page(landscape=False):
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazy: heavy
 
     return Figure(figsize=style.A4_LANDSCAPE if landscape else A4_PORTRAIT)
 
@@ -742,10 +729,9 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
     Page order: (cohort summary pages when there is more than one spectrum), one page
     per spectrum, the MRSinMRS checklist page.
     """
-    import matplotlib
-    import pandas as pd
-    from matplotlib.backends.backend_pdf import PdfPages
-
+    import matplotlib  # lazy: heavy
+    import pandas as pd  # lazy: heavy
+    from matplotlib.backends.backend_pdf import PdfPages  # lazy: heavy
 
     _check_dataset(ds)
     path = Path(path)
@@ -785,7 +771,7 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
 
 def _voxel_page(name, png):
     """A page with the voxel picture of ``name`` (qc.voxel_plot) across its width."""
-    import matplotlib.image as mpimg
+    import matplotlib.image as mpimg  # lazy: heavy
 
     fig = _new_page()
     img = mpimg.imread(str(png))

@@ -69,7 +69,7 @@ def metabolite_colour(name: str) -> str:
 
 def label_colour(name: str) -> str:
     """A darker shade of the metabolite colour, legible as text on white."""
-    from matplotlib.colors import to_hex, to_rgb
+    from matplotlib.colors import to_hex, to_rgb  # lazy: heavy
 
     r, g, b = to_rgb(metabolite_colour(name))
     lum = 0.299 * r + 0.587 * g + 0.114 * b

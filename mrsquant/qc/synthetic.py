@@ -90,7 +90,7 @@ def synthetic_fit_dataset(n_spectra: int = 1, *, n_points: int = 2048, f0_mhz: f
     -------
     xarray.Dataset
     """
-    import xarray as xr
+    import xarray as xr  # lazy: heavy
 
     rng = np.random.default_rng(seed)
     dwell = 1.0 / bandwidth_hz

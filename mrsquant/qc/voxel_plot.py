@@ -15,7 +15,7 @@ OUTLINE_COLOUR = "#ffcc00"
 
 
 def _canonical(t1_img, mask):
-    import nibabel as nib
+    import nibabel as nib  # lazy: heavy
 
     can = nib.as_closest_canonical(t1_img)
     ornt = nib.orientations.io_orientation(t1_img.affine)
@@ -64,10 +64,10 @@ def draw_voxel(fig, t1_img, mask, centre_mm, *, title: str = "", fractions: dict
 def save_voxel_png(path, t1_img, mask, centre_mm, *, title: str = "", fractions: dict | None = None,
                    dpi: int = 120) -> None:
     """Write the three-slice picture to ``path`` (PNG; the caller makes the write atomic)."""
-    import matplotlib
+    import matplotlib  # lazy: heavy
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: heavy
 
     with plt.rc_context(style.RC):
         fig = plt.figure(figsize=(9.0, 3.4))

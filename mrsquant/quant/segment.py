@@ -103,7 +103,7 @@ def mixel_maps(image, means, mask) -> dict:
 
 def segment_builtin(image, zooms_mm, *, mask=None, smooth_mm: float = 0.5) -> dict:
     """Segment a skull-stripped T1 with the built-in mixel model (module docstring)."""
-    from scipy import ndimage
+    from scipy import ndimage  # lazy: heavy
 
     img = np.asarray(image, dtype=float)
     brain = (img > 0) if mask is None else np.asarray(mask, dtype=bool)
@@ -127,7 +127,7 @@ def segment_builtin(image, zooms_mm, *, mask=None, smooth_mm: float = 0.5) -> di
 def segment_atropos(image, zooms_mm, *, mask=None, mrf: float = 0.2, iterations: int = 5) -> dict:
     """Segment a skull-stripped T1 with ANTs Atropos (k-means start, 3 classes, MRF prior)."""
     try:
-        import ants
+        import ants  # lazy: optional
     except ImportError as exc:
         raise InputError("the 'atropos' segmenter needs ANTsPy: pip install 'mrsquant[segment]' "
                          "(or use --segmenter builtin)") from exc

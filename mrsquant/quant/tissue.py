@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import PURE_WATER_MM, WATER_PROTONS
-from .water import _relax
+from .water import _relax, metabolite_relaxation
 
 GABA_DEFAULTS = {"alpha": 0.5, "t1_ms": 1310.0, "t2_ms": 88.0, "mm_fraction": 1.0,
                  "editing_efficiency": 1.0}
@@ -96,7 +96,6 @@ def corrected_columns(amplitude, water_area, names, cfg: dict, *, te_ms: float, 
     the :data:`ALPHA_METABOLITES` rows of an ``edited`` (MEGA-PRESS) fit, NaN elsewhere. The
     fully corrected value (Gasparovic) stays ``conc_mm`` (:func:`~mrsquant.quant.water.water_scaled`).
     """
-    from .water import metabolite_relaxation
 
     amp = np.atleast_2d(np.asarray(amplitude, float))
     area = np.atleast_1d(np.asarray(water_area, float))

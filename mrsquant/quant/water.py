@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import axes
 from ..basis.basis import Basis
+from ..fitting import FitModel
 from ..spectra import Spectra
 from .config import DEFAULTS, PURE_WATER_MM, WATER_PROTONS
 
@@ -68,7 +69,6 @@ def fit_water(water: Spectra) -> dict:
 
     Returns ``area`` (t=0 amplitude of the water line), its CRLB and the FWHM in Hz.
     """
-    from ..fitting import FitModel
 
     model = FitModel(water_basis(water), ppm_range=(3.65, 5.65), baseline="poly", baseline_order=1,
                      max_shift_ppm=0.5, max_lw_hz=60.0, phase1=False)

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from mrsquant.errors import InputError
-from mrsquant.io import detect_format, load
+from mrsquant.io import detect_format, load, read_all
 from mrsquant.io import twix as twix_mod
-from mrsquant.io.vendor import read_all
 
 from .helpers import MDH_PHASCOR, peak_ppm, seq_adc, twix_ascconv, vb_readouts
 

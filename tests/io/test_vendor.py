@@ -9,8 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from mrsquant.io import detect_format, load
-from mrsquant.io.vendor import read_all
+from mrsquant.io import detect_format, load, read_all
 
 from .helpers import parse_rda_header, parse_spar, peak_ppm, procpar_value
 

@@ -16,8 +16,7 @@ import pytest
 from scipy.ndimage import median_filter
 
 from mrsquant.errors import InputError
-from mrsquant.io import detect_format, load
-from mrsquant.io.vendor import read_all
+from mrsquant.io import detect_format, load, read_all
 
 from .helpers import parse_rda_header, parse_spar
 
