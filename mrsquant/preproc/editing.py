@@ -16,7 +16,7 @@ from .. import axes
 from ..errors import InputError
 from ..spectra import Spectra
 from ._dims import axis_of
-from .align import align_transients
+from .align import ALIGN_PPM_RANGE, align_transients, shift_phase
 from .phase import find_reference_offset, zero_order_phase
 from .record import add_processing
 
@@ -133,6 +133,35 @@ def align_subspectra(spectra: Spectra, *, dim: str = "edit", reference: int = 0,
     out, info = align_transients(spectra, dim=dim, ppm_range=ppm_range, template=tmpl,
                                  n_passes=1, max_shift_hz=max_shift_hz, baseline_order=baseline_order)
     return out, {k: info[k] for k in ("freq_shift_hz", "phase_deg", "amplitude")}
+
+
+def align_pairs(spectra: Spectra, *, dim: str = "dyn", edit_dim: str = "edit",
+                ppm_range=ALIGN_PPM_RANGE, robust: bool = True, n_passes: int = 4) -> tuple[Spectra, dict]:
+    """Align the repetitions of an edited acquisition in ONE frame for all conditions.
+
+    Each repetition's sum over the conditions (ON + OFF of a MEGA pair, A + B + C + D of a
+    HERMES set) is registered along ``dim`` (:func:`~mrsquant.preproc.align.align_transients`,
+    leave-one-out template) and the same frequency and phase correction is applied to every
+    condition of that repetition. The sum is the same signal in every repetition, so no edited
+    difference enters the registration (no ON-to-OFF fit, no bias from GABA or Glx lying under
+    the window); the pair sum has sqrt(2) (MEGA) the SNR of one transient; and the averaged
+    conditions come out in a common frame, so they need no sub-spectra alignment afterwards
+    (the within-pair drift, one TR, is what is left). Returns the aligned data and
+    ``freq_shift_hz``/``phase_deg``/``amplitude``/``rms_residual`` per transient (shape
+    ``spectra.shape``, equal across conditions)."""
+    eax = axis_of(spectra, edit_dim)
+    dims = spectra.dims[:eax] + spectra.dims[eax + 1:]
+    total = spectra.replace(data=spectra.data.sum(axis=eax), dims=dims)
+    _, info = align_transients(total, dim=dim, ppm_range=ppm_range, robust=robust, n_passes=n_passes)
+    out_info = {k: np.broadcast_to(np.expand_dims(info[k], eax), spectra.shape).copy()
+                for k in ("freq_shift_hz", "phase_deg", "amplitude", "rms_residual")}
+    out = shift_phase(spectra, shift_hz=-out_info["freq_shift_hz"], phase_deg=-out_info["phase_deg"])
+    out = add_processing(out, "Frequency and phase correction",
+                         f"Spectral registration (Near et al. 2015) of the sums over DIM_{edit_dim.upper()} "
+                         f"(one correction per repetition, all conditions), dim=DIM_{dim.upper()}, "
+                         f"window={ppm_range} ppm{', robust (Huber) weighting' if robust else ''}, "
+                         f"passes={n_passes}")
+    return out, out_info
 
 
 def edit_combinations(spectra: Spectra, *, dim: str = "edit",

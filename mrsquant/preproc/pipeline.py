@@ -94,7 +94,7 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
                weighting: str | None = "inverse_variance", ecc_correction: bool = True,
                water_removal: bool = True, phase: bool = True, reference: bool = True,
                edit_interleaved: int | None = None, edit_order: str | tuple = "auto",
-               align_ppm_range=ALIGN_PPM_RANGE, edit_align: str = "pairs") -> tuple[Spectra, PreprocessRecord]:
+               align_ppm_range=ALIGN_PPM_RANGE, edit_align: str = "conditions") -> tuple[Spectra, PreprocessRecord]:
     """Run the consensus pipeline on raw data; see :mod:`mrsquant.preproc`."""
     if edit_align not in ("pairs", "conditions"):
         raise InputError(f"edit_align must be 'pairs' or 'conditions', got {edit_align!r}")
@@ -170,7 +170,7 @@ def _combine_coils(s, water, ecc, noise, info):
     return s, water, ecc
 
 
-def _transients(s, align, reject, weighting, align_ppm_range, info, edit_align="pairs"):
+def _transients(s, align, reject, weighting, align_ppm_range, info, edit_align="conditions"):
     """Step 3: align, reject and average the transients; the unaligned mean and the table.
     Edited data with ``edit_align="pairs"``: one correction per repetition from the sum over
     conditions (:func:`~mrsquant.preproc.editing.align_pairs`); ``"conditions"``: each condition
