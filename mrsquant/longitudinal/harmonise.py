@@ -92,6 +92,7 @@ def combat_harmonise(values, site, *, time=None, group=None, min_per_site: int =
                     col = f"time_x_{lev}"
                     covars[col] = covars["time"] * (covars["group"] == lev)
                     cont.append(col)
+    _refuse_confounded(covars, cont, cat)
     eb = int(keep_feat.sum()) >= 2
     with contextlib.redirect_stdout(io.StringIO()):
         out = neuroCombat(dat=filled[:, keep_feat].T, covars=covars, batch_col="site",
@@ -102,3 +103,17 @@ def combat_harmonise(values, site, *, time=None, group=None, min_per_site: int =
     h[~np.isfinite(x)] = np.nan
     res[use] = h
     return res, {"sites": counts.to_dict(), "eb": eb, "protected": cont + cat}
+
+
+def _refuse_confounded(covars: pd.DataFrame, cont, cat) -> None:
+    """Refuse a design where the sites cannot be told apart from the protected covariates
+    (e.g. every site holds one treatment arm only): ComBat would fail on a singular matrix,
+    or remove the treatment effect with the site."""
+    cols = [pd.get_dummies(covars["site"], dtype=float)]
+    cols += [pd.get_dummies(covars[c], drop_first=True, dtype=float) for c in cat]
+    cols += [covars[c].astype(float) for c in cont]
+    design = pd.concat(cols, axis=1).to_numpy(float)
+    if np.linalg.matrix_rank(design) < design.shape[1]:
+        raise InputError("harmonisation: the sites are confounded with the protected covariates "
+                         f"({', '.join(cont + cat)}; e.g. each site holds one group only): the site "
+                         "effect cannot be separated from the treatment or time effect")

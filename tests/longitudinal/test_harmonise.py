@@ -67,6 +67,21 @@ def test_missing_values_stay_missing_and_one_site_is_refused():
         combat_harmonise(raw, np.full(len(raw), "s1"), time=time)
 
 
+def test_sites_confounded_with_the_group_are_refused():
+    """Each site holding one arm only: the site cannot be told from the treatment (ComBat
+    would fail on a singular matrix); one clear error instead."""
+    from mrsquant.errors import InputError
+
+    rng = np.random.default_rng(9)
+    raw, _, site, time, group, _ = _study(rng, n=30)
+    site = np.where(group == "a", "s1", "s2")
+    with pytest.raises(InputError, match="confounded"):
+        combat_harmonise(raw, site, time=time, group=group)
+    site[:4] = "s2"                           # one site mixed: identifiable again
+    h, _ = combat_harmonise(raw, site, time=time, group=group)
+    assert np.isfinite(h).all()
+
+
 def test_cli_harmonise_site(tmp_path, capsys):
     import pandas as pd
     import xarray as xr
