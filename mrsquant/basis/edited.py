@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import BasisMismatchError, InputError
 from ..files import atomic_folder
 from .basis import Basis
-from .formats import load_mrsquant_folder, write_mrsquant_folder
+from .formats import load_mrsquant_folder, read_manifest, write_mrsquant_folder
 from .io import load_basis
 
 MANIFEST = "edited.json"
@@ -114,12 +114,7 @@ def load_edited_basis(path) -> EditedBasis:
     """Read a folder written by :func:`save_edited_basis`."""
 
     path = Path(path)
-    try:
-        man = json.loads((path / MANIFEST).read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path / MANIFEST}: unreadable manifest ({exc})") from exc
-    if man.get("format") != "mrsquant-edited-basis":
-        raise InputError(f"{path / MANIFEST}: not an mrsquant edited-basis manifest")
+    man = read_manifest(path, "mrsquant-edited-basis", "edited-basis", MANIFEST)
     bases = {}
     for k, folder in man["folders"].items():
         if not (path / folder).is_dir():

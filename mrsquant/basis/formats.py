@@ -97,13 +97,19 @@ def write_mrsquant_folder(basis: Basis, path) -> None:
     _atomic_folder(Path(path), fill)
 
 
-def load_mrsquant_folder(path: Path, **_) -> Basis:
+def read_manifest(path: Path, fmt: str, what: str, name: str = MANIFEST) -> dict:
+    """The JSON manifest ``path/name`` of a basis folder, whose ``format`` must be ``fmt``."""
     try:
-        man = json.loads((path / MANIFEST).read_text())
+        man = json.loads((path / name).read_text())
     except (OSError, ValueError) as exc:
-        raise InputError(f"{path / MANIFEST}: unreadable manifest ({exc})") from exc
-    if man.get("format") != "mrsquant-basis":
-        raise InputError(f"{path / MANIFEST}: not an mrsquant basis manifest")
+        raise InputError(f"{path / name}: unreadable manifest ({exc})") from exc
+    if man.get("format") != fmt:
+        raise InputError(f"{path / name}: not an mrsquant {what} manifest")
+    return man
+
+
+def load_mrsquant_folder(path: Path, **_) -> Basis:
+    man = read_manifest(path, "mrsquant-basis", "basis")
     fids = []
     for f in man["files"]:
         if not (path / f).is_file():
