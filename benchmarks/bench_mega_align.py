@@ -42,36 +42,23 @@ from _docs import write_section  # noqa: E402
 import mrsquant as mq  # noqa: E402
 from mrsquant import axes  # noqa: E402
 from mrsquant.fitting.gaussian import gaba_plus  # noqa: E402
+from mrsquant.fitting.synthetic_edited import mega_transients  # noqa: E402
 from mrsquant.preproc import preprocess  # noqa: E402
 from mrsquant.preproc.align import ALIGN_PPM_RANGE  # noqa: E402
 from mrsquant.preproc.editing import SUBSPECTRA_PPM_RANGE  # noqa: E402
 
 BASIS = ROOT / "data" / "basis"
-CONC = {"GABA": 1.5, "NAA": 12.0, "NAAG": 1.5, "Cr": 4.0, "PCr": 4.0, "GPC": 1.0, "PCh": 0.5, "Glu": 10.0,
-        "Gln": 3.0, "mI": 6.0, "GSH": 1.5}
+GAUSS_HZ, DRIFT_HZ, PHASE_SD_DEG = 8.0, 0.4, 10.0
 SNRS = (5, 10, 20, 40)
 METHODS = ("pairs", "conditions", "oracle")
 
 
 def signals():
-    b = {k: mq.load_basis(BASIS / f"megapress_te68_gaba_3T_{k}") for k in ("off", "on")}
-    off_b = b["off"]
-    n, dwell, f0 = off_b.n_points, off_b.dwelltime_s, off_b.spectrometer_frequency_mhz
-    t = axes.time_axis(n, dwell)
-    ppm = axes.ppm_axis(n, dwell, f0)
-    line = np.exp(-(np.pi * 8.0 * t) ** 2 / (4 * np.log(2)))
-
-    def fid(kind, only=None):
-        c = np.array([CONC.get(m, 0.0) if only is None or m in only else 0.0 for m in off_b.names])
-        return c @ b[kind].fids * line
-
-    def integral(f, lo, hi):
-        return float(np.sum(axes.to_spectrum(f).real[(ppm > lo) & (ppm < hi)]))
-    truth = (integral(fid("on", {"GABA"}) - fid("off", {"GABA"}), 2.6, 3.45)
-             / integral(fid("off", {"Cr", "PCr"}), 2.6, 3.45))
-    height = np.abs(axes.to_spectrum(fid("off")))[axes.ppm_window(ppm, (1.9, 2.1))].max()
-    return {"off": fid("off"), "on": fid("on"), "t": t, "ppm": ppm, "dwell": dwell, "f0": f0,
-            "truth": truth, "height": height, "n": n}
+    """The shipped TE 68 MEGA bases, the noiseless sub-spectra and the GABA+/Cr truth."""
+    subs = {k: mq.load_basis(BASIS / f"megapress_te68_gaba_3T_{k}") for k in ("off", "on")}
+    s, truth = mega_transients(subs, 1, gauss_hz=GAUSS_HZ)
+    return {"subs": subs, "off": truth["off"], "on": truth["on"], "height": truth["height"], "ppm": s.ppm,
+            "t": axes.time_axis(s.n_points, s.dwelltime_s), "truth": truth["gaba_cr"], "n": s.n_points}
 
 
 def crb_shift(clean, sigma, ppm, window, t):
@@ -86,21 +73,12 @@ def crb_shift(clean, sigma, ppm, window, t):
 
 
 def trial(sig, snr, pairs, seed, method):
-    rng = np.random.default_rng(seed)
-    n, t = sig["n"], sig["t"]
-    clean = np.broadcast_to(np.stack([sig["off"], sig["on"]]), (pairs, 2, n))
-    f_true = np.cumsum(rng.normal(0, 0.4, 2 * pairs)).reshape(pairs, 2)
-    p_true = rng.normal(0, 10, (pairs, 2))
-    sigma = sig["height"] / snr / np.sqrt(n)
-    noise = sigma * (rng.standard_normal(clean.shape) + 1j * rng.standard_normal(clean.shape))
-    if method == "oracle":
-        data, kw = clean + noise, {"align": False}
-    else:
-        data = clean * np.exp(1j * (2 * np.pi * f_true[..., None] * t + np.deg2rad(p_true)[..., None])) + noise
-        kw = {"edit_align": method}
-    s = mq.Spectra(data=data, dims=("dyn", "edit"), dwelltime_s=sig["dwell"],
-                   spectrometer_frequency_mhz=sig["f0"], te_ms=68)
+    drift = {} if method != "oracle" else {"drift_hz_per_tr": 0.0, "phase_sd_deg": 0.0}
+    s, truth = mega_transients(sig["subs"], pairs, seed=seed, snr_per_transient=snr, gauss_hz=GAUSS_HZ,
+                               **{"drift_hz_per_tr": DRIFT_HZ, "phase_sd_deg": PHASE_SD_DEG, **drift})
+    kw = {"align": False} if method == "oracle" else {"edit_align": method}
     out, rec = preprocess(s, edit_order=(0, 1), **kw)
+    f_true, p_true = truth["freq_shift_hz"], truth["phase_deg"]
     res = {}
     if method != "oracle":
         tab = rec.transients.sort_values(["dyn", "edit"])
@@ -119,18 +97,14 @@ def trial(sig, snr, pairs, seed, method):
 
 
 def detection(sig, snr, pairs, seeds):
-    """How often the automatic ON/OFF call is right (random order per draw)."""
+    """How often the automatic ON/OFF call is right (random order per draw, no drift)."""
     right = confident = 0
     for seed in range(seeds):
-        rng = np.random.default_rng(1000 + seed)
-        on_first = bool(rng.integers(2))
-        sub = np.stack([sig["on"], sig["off"]] if on_first else [sig["off"], sig["on"]])
-        sigma = sig["height"] / snr / np.sqrt(sig["n"])
-        data = np.broadcast_to(sub, (pairs, 2, sig["n"]))
-        data = data + sigma * (rng.standard_normal(data.shape) + 1j * rng.standard_normal(data.shape))
-        s = mq.Spectra(data=data.mean(axis=0), dims=("edit",), dwelltime_s=sig["dwell"],
-                       spectrometer_frequency_mhz=sig["f0"])
-        det = mq.preproc.detect_edit_order(s)
+        on_first = bool(np.random.default_rng(1000 + seed).integers(2))
+        s, _ = mega_transients(sig["subs"], pairs, seed=1000 + seed, snr_per_transient=snr, gauss_hz=GAUSS_HZ,
+                               drift_hz_per_tr=0.0)
+        avg = s.mean("dyn")
+        det = mq.preproc.detect_edit_order(avg.with_data(avg.data[::-1]) if on_first else avg)
         right += det["on_index"] == (0 if on_first else 1)
         confident += det["confident"]
     return right, confident
@@ -140,12 +114,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=8)
     ap.add_argument("--pairs", type=int, default=64)
+    ap.add_argument("--snrs", type=float, nargs="+", default=SNRS)
     ap.add_argument("--write", action="store_true")
     a = ap.parse_args(argv)
     t0 = time.time()
     sig = signals()
     rows = []
-    for snr in SNRS:
+    for snr in a.snrs:
         sigma = sig["height"] / snr / np.sqrt(sig["n"])
         crb1 = crb_shift(sig["off"], sigma, sig["ppm"], ALIGN_PPM_RANGE, sig["t"])
         crb2 = crb_shift(sig["off"] + sig["on"], np.sqrt(2) * sigma, sig["ppm"], ALIGN_PPM_RANGE, sig["t"])

@@ -13,6 +13,11 @@ split evenly over the sub-experiments and averaged (drawn directly on the averag
 distribution, without transient-level drift). ``synthetic_press`` gives the unedited short-TE
 comparison with the same number of transients and the same noise per transient.
 
+:func:`mega_transients` simulates MEGA-PRESS the way a scanner records it: ON/OFF pairs of
+single transients, each with its own frequency offset (one random walk over the whole scan) and
+zero-order phase and its own white noise, from given OFF/ON bases at fixed concentrations
+(:data:`MEGA_CONC`); its truth holds every transient's offsets and the GABA+/Cr area ratio.
+
 Amplitudes are in basis units (one molecule of a singlet proton gives 1 at t = 0 per
 sub-experiment); a T2 factor ``exp(-TE / t2_ms)`` is applied to every metabolite (and
 ``exp(-TE / mm_t2_ms)`` to the macromolecules), so ``truth`` holds the apparent amplitudes an
@@ -176,3 +181,93 @@ def hermes_transients(subs: dict[str, Basis], n_dyn: int = 16, *, seed: int = 0,
     shape = (n_dyn,) + clean.data.shape[1:]
     noise = rng.normal(0, noise_sd_per_transient, shape) + 1j * rng.normal(0, noise_sd_per_transient, shape)
     return clean.replace(data=clean.data[0][None] + noise, dims=("dyn", "edit")), truth
+
+
+#: concentrations (basis units) of the simulated MEGA-PRESS brain spectra (:func:`mega_transients`)
+MEGA_CONC = {"GABA": 1.5, "NAA": 12.0, "NAAG": 1.5, "Cr": 4.0, "PCr": 4.0, "GPC": 1.0, "PCh": 0.5,
+             "Glu": 10.0, "Gln": 3.0, "mI": 6.0, "GSH": 1.5}
+#: window of the GABA+ and Cr areas of the MEGA truth (ppm), and the signal-free DC-offset window
+MEGA_AREA_PPM = (2.6, 3.45)
+_DC_PPM = (5.5, 8.0)
+
+
+def mega_subspectra(subs: dict[str, Basis], *, conc=None, only=None, lw_hz: float = 0.0,
+                    gauss_hz: float = 8.0) -> dict[str, np.ndarray]:
+    """Noiseless OFF and ON FIDs ``{"off": (P,), "on": (P,)}``: ``conc`` (default
+    :data:`MEGA_CONC`; basis members it does not name are 0) times the bases ``subs["off"]``,
+    ``subs["on"]`` (same member names), with a Lorentzian ``lw_hz`` and Gaussian ``gauss_hz``
+    FWHM line; ``only`` keeps just those metabolites."""
+    conc = MEGA_CONC if conc is None else conc
+    off = subs["off"]
+    t = axes.time_axis(off.n_points, off.dwelltime_s)
+    line = np.exp(-np.pi * lw_hz * t - (np.pi * gauss_hz * t) ** 2 / (4 * np.log(2)))
+    c = np.array([conc.get(m, 0.0) if only is None or m in only else 0.0 for m in off.names])
+    return {k: c @ subs[k].fids * line for k in ("off", "on")}
+
+
+def mega_gaba_cr(subs: dict[str, Basis], **lineshape) -> float:
+    """The GABA+/Cr truth of :func:`mega_transients`: the real area over :data:`MEGA_AREA_PPM` of
+    the noiseless GABA-only DIFF (ON - OFF) over that of the noiseless Cr+PCr-only OFF, each
+    spectrum's DC offset (median over 5.5-8 ppm: the first point's) removed. ``lineshape``:
+    ``conc``, ``lw_hz``, ``gauss_hz`` as :func:`mega_subspectra`."""
+    off = subs["off"]
+    ppm = axes.ppm_axis(off.n_points, off.dwelltime_s, off.spectrometer_frequency_mhz, off.centre_ppm)
+    dc, win = axes.ppm_window(ppm, _DC_PPM), axes.ppm_window(ppm, MEGA_AREA_PPM)
+
+    def area(fid):
+        s = axes.to_spectrum(fid).real
+        return float(np.sum(s[win] - np.median(s[dc])))
+    g = mega_subspectra(subs, only={"GABA"}, **lineshape)
+    cr = mega_subspectra(subs, only={"Cr", "PCr"}, **lineshape)
+    return area(g["on"] - g["off"]) / area(cr["off"])
+
+
+def mega_transients(subs: dict[str, Basis], n_pairs: int = 32, *, seed: int = 0,
+                    snr_per_transient: float = 40.0, conc=None, lw_hz: float = 0.0,
+                    gauss_hz: float = 8.0, drift_hz_per_tr: float = 0.4,
+                    phase_sd_deg: float = 0.0, te_ms: float | None = None) -> tuple[Spectra, dict]:
+    """One simulated MEGA-PRESS acquisition: ``n_pairs`` ON/OFF pairs of single transients.
+
+    Known truth: the transients are acquired OFF, ON, OFF, ... (one TR apart); transient ``k``
+    is the noiseless sub-spectrum (:func:`mega_subspectra`) times
+    ``exp(i (2 pi f_k t + phi_k))`` plus complex white noise of its own. ``f`` is one Gaussian
+    random walk over all ``2 n_pairs`` transients (SD ``drift_hz_per_tr`` per step), ``phi``
+    independent per transient (SD ``phase_sd_deg``). The noise SD per real/imaginary time point
+    is ``height / snr_per_transient / sqrt(P)``, ``height`` the NAA peak (max modulus over
+    1.9-2.1 ppm) of the noiseless OFF spectrum: ``snr_per_transient`` is the NAA height over
+    the noise SD of the real spectrum of one OFF transient. The random draws (walk, phases,
+    noise) are the same for a given ``seed`` whatever the drift sizes, so
+    ``drift_hz_per_tr=0, phase_sd_deg=0`` gives the same data without drift.
+
+    Returns
+    -------
+    spectra : Spectra
+        Dims ``("dyn", "edit")``, shape ``(n_pairs, 2, P)``, edit index 0 = OFF, 1 = ON.
+    truth : dict
+        ``freq_shift_hz``, ``phase_deg`` (n_pairs, 2): each transient's offset, in the sense
+        of the preprocessing record's ``freq_shift_hz``/``phase_deg`` (what alignment removes);
+        ``gaba_cr`` (:func:`mega_gaba_cr`); ``off``/``on`` noiseless FIDs; ``height``;
+        ``noise_sd`` (time domain, per real/imaginary part); ``conc``.
+    """
+    conc = dict(MEGA_CONC if conc is None else conc)
+    off_b = subs["off"]
+    n = off_b.n_points
+    t = axes.time_axis(n, off_b.dwelltime_s)
+    ppm = axes.ppm_axis(n, off_b.dwelltime_s, off_b.spectrometer_frequency_mhz, off_b.centre_ppm)
+    clean = mega_subspectra(subs, conc=conc, lw_hz=lw_hz, gauss_hz=gauss_hz)
+    height = float(np.abs(axes.to_spectrum(clean["off"]))[axes.ppm_window(ppm, (1.9, 2.1))].max())
+    sd = height / snr_per_transient / np.sqrt(n)
+    rng = np.random.default_rng(seed)
+    f = np.cumsum(rng.normal(0, 1, 2 * n_pairs)).reshape(n_pairs, 2) * drift_hz_per_tr
+    phase = rng.normal(0, 1, (n_pairs, 2)) * phase_sd_deg
+    sub = np.stack([clean["off"], clean["on"]])
+    data = sub[None] * np.exp(1j * (2 * np.pi * f[..., None] * t + np.deg2rad(phase)[..., None]))
+    data = data + sd * (rng.standard_normal(data.shape) + 1j * rng.standard_normal(data.shape))
+    te = float(te_ms if te_ms is not None else off_b.te_ms if off_b.te_ms is not None else 68.0)
+    spectra = Spectra(data=data, dims=("dyn", "edit"), dwelltime_s=off_b.dwelltime_s,
+                      spectrometer_frequency_mhz=off_b.spectrometer_frequency_mhz, te_ms=te,
+                      tr_ms=2000.0, centre_ppm=off_b.centre_ppm)
+    truth = {"freq_shift_hz": f, "phase_deg": phase, "off": clean["off"], "on": clean["on"],
+             "height": height, "noise_sd": sd, "conc": conc,
+             "gaba_cr": mega_gaba_cr(subs, conc=conc, lw_hz=lw_hz, gauss_hz=gauss_hz)}
+    return spectra, truth
