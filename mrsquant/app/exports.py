@@ -168,16 +168,16 @@ def fit_files_with_exports(inputs, basis, *, outdir, lcmodel_out=(), **options) 
 
     formats = parse_formats(lcmodel_out)
     out = fit_files(inputs, basis, outdir=outdir, **options)
+    table = out.get("table")        # the fit table (numpy only), also when no Dataset was built
     out["lcmodel"] = []
-    if formats and out.get("dataset") is not None:
+    if formats and table is not None:
         folder = publish_folder(outdir, LCMODEL_FOLDER,
-                                lambda stage: write_lcmodel_outputs(out["dataset"], stage, formats,
-                                                                    folder_name=""))
+                                lambda stage: write_lcmodel_outputs(table, stage, formats, folder_name=""))
         out["lcmodel"] = sorted(folder.iterdir())
     out["bids"] = []
-    if out.get("dataset") is not None and any(
-            bids_entities(p) for p in json.loads(out["dataset"].attrs.get("inputs", "[]") or "[]") if p):
-        folder = publish_folder(outdir, BIDS_FOLDER, lambda stage: write_bids_derivatives(out["dataset"], stage))
+    if table is not None and any(
+            bids_entities(p) for p in json.loads(table.attrs.get("inputs", "[]") or "[]") if p):
+        folder = publish_folder(outdir, BIDS_FOLDER, lambda stage: write_bids_derivatives(table, stage))
         out["bids"] = sorted(p for p in folder.rglob("*") if p.is_file())
     return out
 

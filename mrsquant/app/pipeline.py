@@ -24,6 +24,7 @@ from ..files import atomic_path
 from ..fitting.edited import edited_model
 from ..fitting.result import parse_ratio
 from ..fitting.store import save_fit
+from ..fitting.table import FitTable, concat_spectra
 from ..io import load
 from ..io import text as text_io
 from ..preproc import preprocess
@@ -147,7 +148,7 @@ def _refuse_grid(s: Spectra, path) -> None:
 
 def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=False,
               progress=True, preprocess=True, scheduler=None, client=None, edit="diff", ratios=(),
-              t1=None, tissue_maps=None, segmenter="builtin", **model_options) -> dict:
+              t1=None, tissue_maps=None, segmenter="builtin", dataset=True, **model_options) -> dict:
     """Fit files and write concentrations.tsv, qc.tsv, fit.nc (and report.pdf; ratios.tsv
     when ``ratios`` names any, e.g. ``["tCho/tNAA", "Glx/GABA"]``).
 
@@ -157,7 +158,9 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     ``[tissue]``, and fractions.tsv, the voxel masks and pictures are written beside the fit
     outputs. Every refusal of the segmentation comes before anything is fitted or written.
 
-    Returns ``{"result": FitResult or None, "failed": {name: reason}, "outdir": Path}``.
+    Returns ``{"results": [FitResult], "failed": {name: reason}, "outdir": Path, "table": the
+    fit table of fit.nc, "dataset": the same as an xarray.Dataset}``; ``dataset=False`` skips
+    building the Dataset (and importing xarray), as the CLI does.
     """
     outdir = Path(outdir)
     inputs = [Path(p) for p in inputs]
@@ -218,7 +221,7 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
         raise MRSQuantError("nothing could be fitted: " + "; ".join(sorted(set(failed.values())))[:300])
     paths = {_stem(p): str(p) for p in inputs}
     return write_outputs(results, failed, [_stem(p) for p in inputs], outdir, report=report,
-                         paths=paths, ratios=ratio_pairs, extra=extra, segmentation=tissue)
+                         paths=paths, ratios=ratio_pairs, extra=extra, segmentation=tissue, dataset=dataset)
 
 
 def _fractions_by_name(tissue, cfg, typed: bool, names) -> dict:
@@ -334,7 +337,7 @@ def summary_line(out: dict, *, limit: int = 3) -> str:
     A spectrum whose fit failed (e.g. an all-zero acquisition in a batch) counts as failed,
     one with any status other than ``ok`` as flagged; up to ``limit`` of each are named.
     """
-    ds = out.get("dataset")
+    ds = out.get("table", out.get("dataset"))
     status = {} if ds is None else {str(n): str(v) for n, v in zip(ds.spectrum.values, ds["status"].values)}
     for name, reason in out.get("failed", {}).items():
         status[name] = f"failed: {reason}"
@@ -499,9 +502,13 @@ RATIO_COLUMNS = ["spectrum", "ratio", "value", "sd"]
 
 
 def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=(), extra=None,
-                  segmentation=None) -> dict:
+                  segmentation=None, dataset=True) -> dict:
     """Write every output into a fresh folder beside (or inside) ``outdir``, then move it in
-    place: a failure half-way leaves the earlier outputs as they were."""
+    place: a failure half-way leaves the earlier outputs as they were.
+
+    The returned ``"table"`` is the fit table of fit.nc (:class:`~mrsquant.fitting.table.FitTable`,
+    or an ``xarray.Dataset`` when batches on different axes had to be aligned); ``"dataset"`` the
+    same as an ``xarray.Dataset`` (``dataset=False``: not built, so xarray is never imported)."""
     outdir = Path(outdir)
     stage = _staging(outdir)
     try:
@@ -512,21 +519,32 @@ def write_outputs(results, failed, order, outdir: Path, *, report=False, paths=N
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
     out["outdir"] = outdir
+    if dataset:
+        out["dataset"] = None if out["table"] is None else _as_dataset(out["table"])
     return out
 
 
-def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=(), extra=None,
-                   segmentation=None) -> dict:
-    import xarray as xr  # lazy: heavy
+def _as_dataset(table):
+    """An ``xarray.Dataset`` of a fit table (a Dataset is returned as it is)."""
+    return table.to_xarray() if isinstance(table, FitTable) else table
 
-    datasets = []
+
+def _fit_tables(results) -> list:
+    """One :class:`FitTable` per result with the status rules applied (status, reasons, at_bounds)."""
+    tables = []
     for res in results:
-        ds = res.to_xarray()
+        ds = res.to_table()
         ds["at_bounds"] = ("spectrum", np.array(result_bounds(res), dtype=object))
         status, reasons = assess(ds)
         ds["status"] = ("spectrum", np.array(status, dtype=object))
         ds["reasons"] = ("spectrum", np.array(reasons, dtype=object))
-        datasets.append(ds)
+        tables.append(ds)
+    return tables
+
+
+def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=None, ratios=(), extra=None,
+                   segmentation=None) -> dict:
+    datasets = _fit_tables(results)
     conc_rows, qc_rows = {}, {}
     for ds in datasets:
         for i, name in enumerate(ds.spectrum.values):
@@ -547,36 +565,50 @@ def _write_outputs(results, failed, order, outdir: Path, *, report=False, paths=
     if segmentation:
         pictures = write_fit_segment_outputs(outdir, segmentation, order)
     if ratios:
-        ratio_rows = {}
-        for res, ds in zip(results, datasets):
-            for num, den in ratios:
-                value, sd = res.ratio_sd(num, den)
-                for i, name in enumerate(ds.spectrum.values):
-                    failed_fit = str(ds["status"].values[i]).startswith("failed")
-                    ratio_rows.setdefault(str(name), []).append(
-                        {"spectrum": name, "ratio": f"{num}/{den}",
-                         "value": None if failed_fit else value[i], "sd": None if failed_fit else sd[i]})
-        for name in failed:
-            ratio_rows[name] = [{"spectrum": name, "ratio": f"{a}/{b}"} for a, b in ratios]
-        _write_tsv(outdir / "ratios.tsv", RATIO_COLUMNS, [r for n in order for r in ratio_rows.get(n, [])])
+        _write_ratios(outdir, results, datasets, failed, order, ratios)
     if datasets and failed:
         datasets.append(_failed_dataset(datasets[0], failed, paths or {}))
-    ds_all = None
-    if datasets:
-        ds_all = datasets[0] if len(datasets) == 1 else xr.concat(datasets, dim="spectrum",
-                                                                     data_vars="minimal", coords="minimal",
-                                                                     compat="override", join="outer")
-        # per-spectrum attribute lists of every batch (concat keeps only the first's attrs)
-        for key in ("inputs", "water_references", "header", "preprocessing", "affines"):
-            merged = []
-            for ds in datasets:
-                merged.extend(json.loads(ds.attrs.get(key, "[]")) or [None] * ds.sizes["spectrum"])
-            ds_all.attrs[key] = json.dumps(merged, default=str)
+    ds_all = _stack(datasets) if datasets else None
+    if ds_all is not None:
         save_fit(ds_all, outdir / "fit.nc")
     if report and ds_all is not None:
         from ..qc.report import render_report  # lazy: heavy (matplotlib)
-        render_report(ds_all, outdir / "report.pdf", voxel_pictures=pictures)
-    return {"results": results, "dataset": ds_all, "failed": failed, "outdir": outdir}
+        render_report(_as_dataset(ds_all), outdir / "report.pdf", voxel_pictures=pictures)
+    return {"results": results, "table": ds_all, "failed": failed, "outdir": outdir}
+
+
+def _write_ratios(outdir, results, datasets, failed, order, ratios) -> None:
+    ratio_rows = {}
+    for res, ds in zip(results, datasets):
+        for num, den in ratios:
+            value, sd = res.ratio_sd(num, den)
+            for i, name in enumerate(ds.spectrum.values):
+                failed_fit = str(ds["status"].values[i]).startswith("failed")
+                ratio_rows.setdefault(str(name), []).append(
+                    {"spectrum": name, "ratio": f"{num}/{den}",
+                     "value": None if failed_fit else value[i], "sd": None if failed_fit else sd[i]})
+    for name in failed:
+        ratio_rows[name] = [{"spectrum": name, "ratio": f"{a}/{b}"} for a, b in ratios]
+    _write_tsv(outdir / "ratios.tsv", RATIO_COLUMNS, [r for n in order for r in ratio_rows.get(n, [])])
+
+
+def _stack(datasets):
+    """All batches' tables as one along ``spectrum``: a :class:`FitTable` when they share their
+    axes, else ``xarray.concat`` (outer join of differing axes). The per-spectrum attribute lists
+    (inputs, headers...) of every batch are merged (concatenation keeps only the first's attrs;
+    an empty list becomes one ``null`` per spectrum)."""
+    ds_all = datasets[0] if len(datasets) == 1 else concat_spectra(datasets)
+    if ds_all is None:
+        import xarray as xr  # lazy: heavy, only for batches on different axes
+
+        ds_all = xr.concat([_as_dataset(d) for d in datasets], dim="spectrum", data_vars="minimal",
+                           coords="minimal", compat="override", join="outer")
+    for key in ("inputs", "water_references", "header", "preprocessing", "affines"):
+        merged = []
+        for ds in datasets:
+            merged.extend(json.loads(ds.attrs.get(key, "[]")) or [None] * ds.sizes["spectrum"])
+        ds_all.attrs[key] = json.dumps(merged, default=str)
+    return ds_all
 
 
 def _add_tissue_columns(conc_rows, qc_rows, extra) -> tuple[list, list]:
@@ -594,22 +626,7 @@ def _add_tissue_columns(conc_rows, qc_rows, extra) -> tuple[list, list]:
 
 def _failed_dataset(template, failed: dict, paths: dict):
     """NaN rows (status 'failed: reason') shaped like ``template``, so reports show them."""
-    import xarray as xr  # lazy: heavy
-
-    one = template.isel(spectrum=[0])
-    rows = []
-    for name, reason in failed.items():
-        ds = xr.Dataset(attrs=template.attrs)
-        for k, v in one.data_vars.items():
-            if k in ("status", "reasons", "at_bounds"):
-                continue
-            ds[k] = v.copy(data=np.full(v.shape, np.nan, dtype=v.dtype))
-        ds = ds.assign_coords(spectrum=[name])
-        ds["status"] = ("spectrum", np.array([f"failed: {reason}"], dtype=object))
-        ds["reasons"] = ("spectrum", np.array([reason], dtype=object))
-        ds["at_bounds"] = ("spectrum", np.array([""], dtype=object))
-        rows.append(ds)
-    out = xr.concat(rows, dim="spectrum") if len(rows) > 1 else rows[0]
+    out = template.failed_rows(failed)
     out.attrs.update({"inputs": json.dumps([paths.get(n, n) for n in failed]),
                       "water_references": json.dumps([None] * len(failed)),
                       "header": json.dumps([{}] * len(failed)),

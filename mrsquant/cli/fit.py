@@ -183,7 +183,7 @@ def run(args) -> int:
     if args.include or args.exclude:
         basis = select_basis(load_basis(basis) if isinstance(basis, str) else basis, args.include, args.exclude)
     out = fit_files_with_exports(args.inputs, basis, outdir=args.outdir, water=args.water, lcmodel_out=lcmodel_out,
-                    quant_config=args.quant_config, report=args.report, progress=not args.quiet,
+                    quant_config=args.quant_config, report=args.report, progress=not args.quiet, dataset=False,
                     preprocess=not args.no_preprocess, scheduler=args.scheduler, edit=args.edit,
                     ppm_range=tuple(args.ppm_range),
                     baseline=args.baseline, lineshape=args.lineshape,

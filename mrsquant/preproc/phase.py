@@ -18,7 +18,6 @@ a single-peak search can mistake one for the other).
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import grey_opening
 
 from .. import axes
 from ..spectra import Spectra
@@ -143,6 +142,23 @@ def _mean_without_water(spectra: Spectra) -> np.ndarray:
     return fid
 
 
+def _window_filter(y: np.ndarray, size: int, start: int, reduce) -> np.ndarray:
+    """``out[i] = reduce(y[i + start : i + start + size])``, edges repeated (``mode="nearest"``)."""
+    left, right = max(0, -start), max(0, start + size - 1)
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(y, (left, right), mode="edge"), size)
+    return reduce(windows[left + start: left + start + y.size], axis=-1)
+
+
+def grey_opening(y: np.ndarray, size: int) -> np.ndarray:
+    """Grey opening of a 1-D array with a flat window of ``size`` points (minimum filter, then
+    maximum filter), edges repeated: equal to ``scipy.ndimage.grey_opening(y, size=size,
+    mode="nearest")`` (the same window placement for even sizes; tested), without importing
+    scipy.ndimage (0.14 s of a one-spectrum CLI fit)."""
+    y = np.asarray(y)
+    eroded = _window_filter(y, size, -(size // 2), np.min)
+    return _window_filter(eroded, size, -(size // 2) + (1 - size % 2), np.max)
+
+
 def _line_magnitudes(spectra: Spectra, fid, peaks, search_ppm, zero_fill):
     """``(ppm, magnitude)`` around the reference lines, zero-filled, with broad features removed
     by a grey opening over 0.15 ppm (white top-hat: keeps narrow lines, removes water tails,
@@ -157,7 +173,7 @@ def _line_magnitudes(spectra: Spectra, fid, peaks, search_ppm, zero_fill):
     win = axes.ppm_window(ppm, (lo, hi))
     x, y = ppm[win], mag[win]
     step = abs(ppm[1] - ppm[0])
-    return x, np.clip(y - grey_opening(y, size=max(3, int(0.15 / step)), mode="nearest"), 0, None)
+    return x, np.clip(y - grey_opening(y, max(3, int(0.15 / step))), 0, None)
 
 
 def _coarse_pattern_shift(x, y, peaks, search_ppm) -> float:

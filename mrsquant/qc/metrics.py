@@ -177,11 +177,19 @@ def assess(ds, rules=STATUS_RULES) -> tuple[list[str], list[str]]:
     return statuses, reasons
 
 
+def running_median(x: np.ndarray, size: int) -> np.ndarray:
+    """Median over a centred window of odd ``size`` along the last axis, edges mirrored
+    (``d c b a | a b c d``): ``scipy.ndimage.median_filter(x, size=(1, size))`` with its default
+    ``mode="reflect"``, without importing scipy.ndimage (50 ms of a one-spectrum CLI fit)."""
+    half = size // 2
+    pad = [(0, 0)] * (x.ndim - 1) + [(half, half)]
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, pad, mode="symmetric"), size, axis=-1)
+    return np.median(windows, axis=-1)
+
+
 def _signal_features(ds) -> dict:
     """Per spectrum: NAA height, 0.9-1.5 ppm lipid height, tallest fitted peak, noise SD and the
     largest narrow residual feature (after a 9-point running median) in noise SDs."""
-    from scipy.ndimage import median_filter  # lazy: heavy, only when statuses are assessed
-
     ppm = ds["ppm"].values
     data = ds["data"].values
     base = ds["baseline"].values
@@ -192,7 +200,7 @@ def _signal_features(ds) -> dict:
     lip = (data - base)[:, lip_sel].real.max(axis=1) if lip_sel.any() else np.zeros(len(naa))
     tallest = np.nanmax((fit - base).real, axis=1) if fit.size else np.zeros(len(naa))
     resid = np.abs(data - fit)
-    hp = resid - median_filter(resid, size=(1, 9))
+    hp = resid - running_median(resid, 9)
     return {"naa": naa, "lip": lip, "tallest": tallest, "noise": noise, "art": hp.max(axis=1) / noise}
 
 
