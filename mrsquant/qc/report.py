@@ -13,6 +13,8 @@ Pages, in order:
    the stacked metabolite components, the amplitude/CRLB table with flags, QC numbers,
    inputs and model options, preprocessing (before/after, drift and phase) when given,
    the water reference fit when present; a failed fit gets a page that says what failed;
+   an edited fit (MEGA DIFF basis, HERMES/HERCULES joint fit) gets a second page with each
+   difference spectrum: data, fit, residual and the fitted GABA/MM3co/GSH (qc/difference.py);
 3. the MRSinMRS checklist (Lin et al. 2021), also written as ``mrsinmrs.md``.
 
 Everything is drawn on ``matplotlib.figure.Figure`` objects (no pyplot state) and
@@ -32,7 +34,7 @@ from ..errors import InputError
 from ..files import atomic_path
 from ..fitting import open_fit
 from ..fitting.model import FitOptions
-from . import cohort, mrsinmrs, style
+from . import cohort, difference, mrsinmrs, style
 from .notes import reliability_notes
 from .preprocessing import normalise_preprocessing, preprocessing_entry  # noqa: F401  (re-exported)
 from .style import A4_PORTRAIT, PPM_DISPLAY, RC, crlb_flag, format_value, metabolite_colour, status_kind
@@ -727,7 +729,8 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
     Notes
     -----
     Page order: (cohort summary pages when there is more than one spectrum), one page
-    per spectrum, the MRSinMRS checklist page.
+    per spectrum (followed by its difference-spectra page for an edited fit), the MRSinMRS
+    checklist page.
     """
     import matplotlib  # lazy: heavy
     import pandas as pd  # lazy: heavy
@@ -744,6 +747,7 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
         preprocessing = _json_attr(ds, "preprocessing", [])
     pre = _per_spectrum(preprocessing if preprocessing not in ([], {}, "") else None, names)
     checklist = mrsinmrs.checklist(ds, preprocessing=pre)
+    edited = bool(difference.difference_windows(ds))
 
     with atomic_path(path) as tmp, matplotlib.rc_context(RC):
         with PdfPages(tmp, metadata={"Title": title or f"mrsquant QC report ({len(names)} spectra)",
@@ -758,6 +762,10 @@ def render_report(ds, path, *, preprocessing=None, concentrations=None, qc=None,
                 draw_spectrum_page(fig, ds, i, concentrations=concentrations, qc=qc,
                                    preprocessing=pre[i], crlb_limit_percent=crlb_limit_percent)
                 pdf.savefig(fig)
+                if edited:
+                    fig = _new_page()
+                    difference.draw_difference_page(fig, ds, i)
+                    pdf.savefig(fig)
                 if (voxel_pictures or {}).get(names[i]):
                     pdf.savefig(_voxel_page(names[i], voxel_pictures[names[i]]))
             fig = _new_page()

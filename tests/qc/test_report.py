@@ -424,3 +424,56 @@ def test_no_overlapping_or_clipped_text_on_any_page_type():
                 if ov is not None and ov.width > 1 and ov.height > 1:
                     problems.append((k, ta, tb))
     assert problems == []
+
+
+# ---------------------------------------------------------------------------
+# edited fits: the difference-spectra page (qc/difference.py)
+# ---------------------------------------------------------------------------
+def _hermes_like(ds):
+    """A joint-fit layout: three windows (sum, diff_gaba, diff_gsh) on one restarting ppm axis."""
+    import xarray as xr
+
+    out = xr.concat([ds, ds, ds], dim="ppm", data_vars="minimal", coords="minimal", compat="override")
+    out.attrs.update(ds.attrs, basis_sequence="hermes")
+    return out
+
+
+def test_unedited_fit_has_no_difference_page(tmp_path):
+    pages = pdf_pages(render_report(synthetic_fit_dataset(1), tmp_path / "r.pdf", mrsinmrs_path=False))
+    assert len(pages) == 2 and not any("Difference spectra" in p for p in pages)
+
+
+def test_mega_diff_fit_gets_a_difference_page(tmp_path):
+    ds = synthetic_fit_dataset(1)
+    ds.attrs["basis_sequence"] = "mega-press-diff"
+    pages = pdf_pages(render_report(ds, tmp_path / "r.pdf", mrsinmrs_path=False))
+    assert len(pages) == 3                                    # spectrum, DIFF, checklist
+    text = " ".join(pages[1].split())
+    assert "Difference spectra \u2013 sub-01" in text and "MEGA DIFF (ON - OFF)" in text
+    assert "GABA (on baseline)" in text and "residual (offset)" in text and "zoom 3.5-2.75 ppm" in text
+
+
+def test_hermes_fit_draws_both_differences_not_the_sum(tmp_path):
+    from matplotlib.figure import Figure
+
+    from mrsquant.qc.difference import difference_windows, draw_difference_page
+
+    ds = _hermes_like(synthetic_fit_dataset(1))
+    n = synthetic_fit_dataset(1).sizes["ppm"]
+    assert [(w, s.start, s.stop) for w, s in difference_windows(ds)] == [("diff_gaba", n, 2 * n),
+                                                                         ("diff_gsh", 2 * n, 3 * n)]
+    fig = Figure()
+    assert draw_difference_page(fig, ds, 0) == ["diff_gaba", "diff_gsh"]
+    full = [ax for ax in fig.axes if ax.get_title(loc="left").endswith(")")]
+    assert [ax.get_title(loc="left") for ax in full] == ["GABA difference (A + B - C - D)",
+                                                        "GSH difference (A - B + C - D)"]
+    for ax in full:
+        labels = [ln.get_label() for ln in ax.get_lines()]
+        assert {"data", "fit", "baseline", "residual (offset)"} <= set(labels)
+        assert ax.get_xlim()[0] > ax.get_xlim()[1]           # ppm decreasing to the right
+        data = next(ln for ln in ax.get_lines() if ln.get_label() == "data").get_ydata()
+        assert np.isfinite(data).all() and np.ptp(data) > 0    # the window's data, drawn
+    assert "GABA (on baseline)" in [ln.get_label() for ln in full[0].get_lines()]
+    pages = pdf_pages(render_report(ds, tmp_path / "r.pdf", mrsinmrs_path=False))
+    assert len(pages) == 3
+    assert "GABA difference" in pages[1] and "GSH difference" in pages[1]
