@@ -271,3 +271,42 @@ def mega_transients(subs: dict[str, Basis], n_pairs: int = 32, *, seed: int = 0,
              "height": height, "noise_sd": sd, "conc": conc,
              "gaba_cr": mega_gaba_cr(subs, conc=conc, lw_hz=lw_hz, gauss_hz=gauss_hz)}
     return spectra, truth
+
+
+#: transient-level drift of the preprocessing benchmark and tests: name -> (linear drift over the
+#: scan Hz, random-walk SD at the end Hz, jitter SD per transient Hz, phase random-walk SD at the
+#: end deg, phase jitter SD per transient deg)
+DRIFT_LEVELS = {"none": (0.0, 0.0, 0.0, 0.0, 0.0), "moderate": (2.0, 1.0, 0.3, 5.0, 3.0),
+                "large": (8.0, 3.0, 1.0, 15.0, 10.0)}
+
+
+def drifting_transients(clean: Spectra, n_dyn: int, *, rng, noise_sd_per_transient: float,
+                        drift="moderate", noise_spread: float = 0.2) -> tuple[Spectra, dict]:
+    """Transients ``("dyn", "edit")`` of one acquisition from its noise-free sub-experiments
+    ``clean`` (dims ``("edit",)``), acquired interleaved (A, B, C, D, A, ...), each with its own
+    frequency and phase offset and noise.
+
+    The frequency of transient ``m`` (of ``M``, in acquisition order) is a linear drift
+    ``u * lin * m / M`` (``u`` uniform in -1..1) plus a Gaussian random walk reaching SD ``walk``
+    at the end plus white jitter; the phase a random walk plus jitter; ``drift`` is a name of
+    :data:`DRIFT_LEVELS` or such a 5-tuple. The noise SD of each transient is
+    ``noise_sd_per_transient * exp(N(0, noise_spread))`` (its SNR varies). Returns the
+    transients and ``freq_hz``/``phase_deg``/``noise_sd`` ``(n_dyn, n_edit)`` (in the
+    :func:`mrsquant.preproc.shift_phase` sense: the offsets applied).
+    """
+    lin, walk, jit, pwalk, pjit = DRIFT_LEVELS[drift] if isinstance(drift, str) else drift
+    n_edit = clean.shape[0]
+    m = n_dyn * n_edit
+    steps = np.arange(1, m + 1) / m
+    freq = (rng.uniform(-1, 1) * lin * steps + np.cumsum(rng.normal(0, walk / np.sqrt(m), m))
+            + rng.normal(0, jit, m))
+    phase = np.cumsum(rng.normal(0, pwalk / np.sqrt(m), m)) + rng.normal(0, pjit, m)
+    sd = noise_sd_per_transient * np.exp(rng.normal(0, noise_spread, m))
+    freq, phase, sd = (v.reshape(n_dyn, n_edit) for v in (freq, phase, sd))
+    t = clean.time
+    mod = np.exp(1j * (2 * np.pi * freq[..., None] * t + np.deg2rad(phase)[..., None]))
+    shape = (n_dyn, n_edit, clean.n_points)
+    noise = (rng.normal(0, 1, shape) + 1j * rng.normal(0, 1, shape)) * sd[..., None]
+    data = clean.data[None] * mod + noise
+    return clean.replace(data=data, dims=("dyn", "edit")), {"freq_hz": freq, "phase_deg": phase,
+                                                           "noise_sd": sd}

@@ -63,6 +63,22 @@ def _huber(r_abs: np.ndarray, c: float = 1.5) -> np.ndarray:
     return np.where(u <= c, 1.0, c / np.maximum(u, 1e-300))
 
 
+def _segment_polynomials(mask: np.ndarray, order) -> np.ndarray:
+    """``(K, n_masked)`` real polynomials of degree 0..order, one set per contiguous run of
+    ``mask`` (each run on its own -1..1 abscissa). ``order`` is an int or an ``(N,)`` int array
+    (the order of the run a point belongs to; -1: no baseline on that run)."""
+    nw = int(mask.sum())
+    orders = np.broadcast_to(np.asarray(order, int), mask.shape)[mask]
+    run = np.cumsum(np.diff(np.concatenate([[0], mask.astype(np.int8)])) == 1)[mask]  # run index per point
+    out = []
+    for r in np.unique(run):
+        sel = run == r
+        x = np.zeros(nw)
+        x[sel] = np.linspace(-1, 1, sel.sum())
+        out.extend(np.where(sel, x ** k, 0.0) for k in range(int(orders[sel][0]) + 1))
+    return np.stack(out) if out else np.zeros((0, nw))
+
+
 def register(y: np.ndarray, template: np.ndarray, t: np.ndarray, mask: np.ndarray, *,
              f_init: np.ndarray, p_init: np.ndarray, a_init: np.ndarray,
              n_iter: int = 12, robust: bool = False, baseline_order: int = -1):
@@ -80,10 +96,11 @@ def register(y: np.ndarray, template: np.ndarray, t: np.ndarray, mask: np.ndarra
         Spectral points (``fftshift(fft)`` order) used in the fit.
     f_init, p_init, a_init : (B,) ndarray
         Start values: shift (Hz), phase (rad), real amplitude.
-    baseline_order : int
+    baseline_order : int or (N,) int ndarray
         -1: none; 0, 1, ...: a complex polynomial baseline across the window is
         fitted too (absorbs the smooth tails of signals that differ between the
-        two spectra, e.g. edited multiplets next to the window).
+        two spectra, e.g. edited multiplets next to the window); a mask of several
+        separate windows gets one polynomial per window (an array: each window's own order).
 
     Returns
     -------
@@ -92,8 +109,7 @@ def register(y: np.ndarray, template: np.ndarray, t: np.ndarray, mask: np.ndarra
     yw = _window_spectrum(y, mask)
     f, p, a = (np.array(v, dtype=float) for v in (f_init, p_init, a_init))
     nw = yw.shape[-1]
-    x = np.linspace(-1, 1, nw)
-    polys = np.stack([x ** k for k in range(baseline_order + 1)]) if baseline_order >= 0 else np.zeros((0, nw))
+    polys = _segment_polynomials(mask, baseline_order)
     base_cols = np.concatenate([polys, 1j * polys]).astype(complex)          # (2(q+1), Nw)
     nb = base_cols.shape[0]
     coef = np.zeros((yw.shape[0], nb))

@@ -16,7 +16,7 @@ from .. import axes
 from ..errors import InputError
 from ..spectra import Spectra
 from ._dims import axis_of
-from .align import ALIGN_PPM_RANGE, align_transients, shift_phase
+from .align import ALIGN_PPM_RANGE, _grid_start, align_transients, register, shift_phase, shift_phase_fid
 from .phase import find_reference_offset, zero_order_phase
 from .record import add_processing
 
@@ -29,6 +29,19 @@ MEGA_COMBINATIONS = {"diff": (-1.0, 1.0), "sum": (1.0, 1.0)}
 EDITED_PPM_RANGE = (2.25, 4.0)
 #: |ON - OFF integral| / its noise SD above which the ON/OFF call is ``confident``
 Z_CONFIDENT = 4.0
+#: Hadamard differences over the sub-experiments (A, B, C, D) of HERMES and HERCULES: the
+#: differences of ``mrsquant.basis.simulate.HADAMARD_COMBINATIONS`` (preproc cannot import
+#: basis; a test keeps the two equal). A sub-experiment's sign in a difference says whether
+#: that difference's editing band is ON (+1) in it.
+HADAMARD_DIFFERENCES = {"diff_gaba": (1.0, 1.0, -1.0, -1.0), "diff_gsh": (1.0, -1.0, 1.0, -1.0)}
+#: reporter windows: per Hadamard difference, the ppm ranges on which two sub-experiments
+#: differing only in that difference's editing band are compared, and the order of the complex
+#: polynomial baseline fitted on each range (it absorbs the smooth tails of the signals the band
+#: does edit). GSH band (4.56/4.58; HERCULES 4.18): NAA 2.01 with Glu/Gln/GABA 1.9-2.1, none
+#: coupled to 3.9-4.8 ppm; the edited NAA aspartyl lines (2.5-2.7) and GSH (2.95) lie outside.
+#: 1.9 ppm band (GABA): Cr 3.03, Cho 3.2, Tau, mI and Cr 3.92, none coupled to 1.6-2.2 ppm; the
+#: edited GABA+ (3.0) lies under Cr, so this pair is the weaker one (docs/editing.md).
+REPORTER_WINDOWS = {"diff_gaba": (((2.9, 3.35), (3.85, 4.0)), 1), "diff_gsh": (((1.85, 2.15),), 0)}
 
 
 def split_interleaved(spectra: Spectra, *, n_conditions: int = 2, dim: str = "dyn") -> Spectra:
@@ -133,6 +146,130 @@ def align_subspectra(spectra: Spectra, *, dim: str = "edit", reference: int = 0,
     out, info = align_transients(spectra, dim=dim, ppm_range=ppm_range, template=tmpl,
                                  n_passes=1, max_shift_hz=max_shift_hz, baseline_order=baseline_order)
     return out, {k: info[k] for k in ("freq_shift_hz", "phase_deg", "amplitude")}
+
+
+def hadamard_pairs(differences=None) -> list[tuple[int, int, str]]:
+    """The pairs ``(i, j, name)`` of sub-experiments that differ in exactly one editing band
+    (the sign of difference ``name`` only); e.g. HERMES: (A, B) and (C, D) in the GSH band,
+    (A, C) and (B, D) in the GABA band."""
+    diffs = HADAMARD_DIFFERENCES if differences is None else differences
+    names = list(diffs)
+    signs = np.sign(np.array([diffs[c] for c in names], float))          # (n_diff, n)
+    out = []
+    for i in range(signs.shape[1]):
+        for j in range(i + 1, signs.shape[1]):
+            changed = np.flatnonzero(signs[:, i] != signs[:, j])
+            if changed.size == 1:
+                out.append((i, j, names[changed[0]]))
+    return out
+
+
+def _nearest_owner(ppm: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
+    """For every spectral point, the index of the mask nearest to it in ppm."""
+    dist = np.stack([np.min(np.abs(ppm[:, None] - ppm[m][None, :]), axis=1) for m in masks])
+    return np.argmin(dist, axis=0)
+
+
+def align_hadamard(spectra: Spectra, *, dim: str = "edit", differences=None, windows=None,
+                   reference: int | None = None, n_passes: int = 6,
+                   max_shift_hz: float = 20.0) -> tuple[Spectra, dict]:
+    """Align the four sub-spectra of HERMES/HERCULES to each other, pair by pair, each pair on
+    the signals it shares (in the spirit of Osprey's osp_editSubSpecAlign and Gannet's
+    AlignSubSpectra, here solved jointly).
+
+    Two sub-experiments that differ in one editing band only (:func:`hadamard_pairs`) hold
+    identical signals wherever that band edits nothing: the pair's reporter window
+    (:data:`REPORTER_WINDOWS`: Cho/Tau/mI 3.12-3.65 ppm for the 1.9 ppm band, NAA/Glx
+    1.85-2.40 ppm for the GSH band). The offsets ``theta_k = (f_k, phi_k)`` of the conditions
+    minimise the sum over pairs of ``||S_i(theta_i) - S_j(theta_j)||^2`` over each pair's
+    window, with the all-OFF condition (D) fixed: block coordinate descent, each condition
+    registered (:func:`~mrsquant.preproc.align.register`, frequency, phase and amplitude, no
+    baseline) to a template made of its already-aligned partners, each partner on its own
+    window. A coarse cross-correlation on the union of the windows against the reference
+    starts it (drifts up to ``max_shift_hz``). The windows sit at their ppm positions plus the
+    reference condition's offset (:func:`~mrsquant.preproc.phase.find_reference_offset`), one
+    offset for all conditions, so no per-condition ppm estimate enters the differences.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        Averaged sub-spectra with an ``edit`` axis of 4 in the order of ``differences``' weights
+        (A, B, C, D); other leading axes are batched.
+    differences, windows : dict, optional
+        Difference weights (:data:`HADAMARD_DIFFERENCES`) and per difference the reporter
+        window(s) (:data:`REPORTER_WINDOWS`).
+    reference : int, optional
+        Condition kept fixed (default: the one OFF in every difference).
+
+    Returns
+    -------
+    aligned : Spectra
+    info : dict
+        ``freq_shift_hz``, ``phase_deg``, ``amplitude`` (shape ``spectra.shape``: offsets removed
+        from each condition, in :func:`align_subspectra`'s sense), ``pairs``, ``reference``,
+        ``offset_ppm``.
+    """
+    diffs = HADAMARD_DIFFERENCES if differences is None else differences
+    wins = REPORTER_WINDOWS if windows is None else windows
+    ax = axis_of(spectra, dim)
+    n = spectra.shape[ax]
+    if any(len(w) != n for w in diffs.values()):
+        raise InputError(f"{n} edit conditions, the Hadamard differences have "
+                         f"{', '.join(str(len(w)) for w in diffs.values())} weights")
+    pairs = hadamard_pairs(diffs)
+    if reference is None:
+        off = [k for k in range(n) if all(w[k] < 0 for w in diffs.values())]
+        reference = off[0] if off else 0
+    data = np.moveaxis(spectra.data, ax, -2)                  # (..., n, N)
+    lead = data.shape[:-2]
+    y = data.reshape(-1, n, spectra.n_points)                 # (G, n, N)
+    t = spectra.time
+    offset = find_reference_offset(spectra.isel(**{dim: reference}))["offset_ppm"]
+    ppm = spectra.ppm - offset
+    masks, orders = {}, np.full(spectra.n_points, -1)
+    for name in {c for *_, c in pairs}:
+        ranges, order = wins[name]
+        m = np.zeros(spectra.n_points, bool)
+        for rng in ranges:
+            m |= axes.ppm_window(ppm, rng)
+        if m.sum() < 8:
+            raise InputError(f"reporter window {ranges} ppm holds fewer than 8 points")
+        masks[name] = m
+        orders[m] = order
+    partners = {k: [(j if i == k else i, masks[c]) for i, j, c in pairs if k in (i, j)] for k in range(n)}
+    moving = [k for k in range(n) if k != reference]
+    if any(not partners[k] for k in range(n)):
+        raise InputError("every sub-experiment needs a partner differing in one editing band")
+    union = np.logical_or.reduce(list(masks.values()))
+    step_hz = min(0.5, spectra.bandwidth_hz / spectra.n_points)
+    f = np.zeros(y.shape[:2])
+    p = np.zeros(y.shape[:2])
+    a = np.ones(y.shape[:2])
+    f0, p0, a0 = _grid_start(y[:, moving], y[:, reference], t, union, max_shift_hz, step_hz)
+    f[:, moving], p[:, moving], a[:, moving] = f0, p0, a0
+    owners = {k: _nearest_owner(spectra.ppm, [m for _, m in partners[k]]) for k in moving}
+    for _ in range(n_passes):
+        for k in moving:
+            spec = np.zeros((y.shape[0], spectra.n_points), complex)
+            for q, (j, _m) in enumerate(partners[k]):
+                aligned_j = shift_phase_fid(y[:, j], t, -f[:, j], -np.rad2deg(p[:, j]))
+                spec[:, owners[k] == q] = axes.to_spectrum(aligned_j)[:, owners[k] == q]
+            mask_k = np.logical_or.reduce([m for _, m in partners[k]])
+            f[:, k], p[:, k], a[:, k], _ = register(y[:, k], axes.to_fid(spec), t, mask_k, f_init=f[:, k],
+                                                    p_init=p[:, k], a_init=a[:, k], baseline_order=orders)
+    shape = lead + (n,)
+
+    def back(v):
+        return np.moveaxis(v.reshape(shape), -1, ax)
+
+    info = {"freq_shift_hz": back(f), "phase_deg": back(np.rad2deg(p)), "amplitude": back(a),
+            "pairs": pairs, "reference": int(reference), "offset_ppm": float(offset)}
+    out = shift_phase(spectra, shift_hz=-info["freq_shift_hz"], phase_deg=-info["phase_deg"])
+    where = "; ".join(f"[{i}]-[{j}] on {wins[c][0]} (baseline order {wins[c][1]})" for i, j, c in pairs)
+    out = add_processing(out, "Frequency and phase correction",
+                         f"Hadamard sub-spectra aligned pairwise on shared signals, jointly, reference "
+                         f"[{reference}], dim=DIM_{dim.upper()}: {where} ppm")
+    return out, info
 
 
 def align_pairs(spectra: Spectra, *, dim: str = "dyn", edit_dim: str = "edit",

@@ -94,9 +94,16 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
                weighting: str | None = "inverse_variance", ecc_correction: bool = True,
                water_removal: bool = True, phase: bool = True, reference: bool = True,
                edit_interleaved: int | None = None, edit_order: str | tuple = "auto",
-               align_ppm_range=ALIGN_PPM_RANGE, edit_align: str = "conditions") -> tuple[Spectra, PreprocessRecord]:
-    """Run the consensus pipeline on raw data; see :mod:`mrsquant.preproc`."""
-    if edit_align not in ("pairs", "conditions"):
+               align_ppm_range=ALIGN_PPM_RANGE, edit_align: str | None = None) -> tuple[Spectra, PreprocessRecord]:
+    """Run the consensus pipeline on raw data; see :mod:`mrsquant.preproc`.
+
+    ``edit_align`` (edited data): ``"conditions"`` aligns each condition's transients to its own
+    template, then the averaged sub-spectra to each other (MEGA: Cho window; HERMES/HERCULES:
+    :func:`~mrsquant.preproc.editing.align_hadamard`); ``"pairs"`` gives every repetition one
+    correction from its sum over conditions (:func:`~mrsquant.preproc.editing.align_pairs`).
+    None: ``"pairs"`` for four conditions (HERMES/HERCULES: no sub-spectrum estimate enters
+    the differences; docs/editing.md), ``"conditions"`` otherwise."""
+    if edit_align not in (None, "pairs", "conditions"):
         raise InputError(f"edit_align must be 'pairs' or 'conditions', got {edit_align!r}")
     s = spectra
     start = len(processing_applied(s))
@@ -121,6 +128,9 @@ def preprocess(spectra: Spectra, *, water: Spectra | None = None, ecc: Spectra |
         s, info["ecc"] = eddy_current_correction(s, ecc_ref)
         if water is not None:
             water, _ = eddy_current_correction(water, ecc_ref)
+    if edit_align is None:
+        four = "edit" in s.dims and s.shape[s.dims.index("edit")] == len(editing.HADAMARD_DIFFERENCES["diff_gaba"])
+        edit_align = "pairs" if four else "conditions"
     # 3. transients: align, reject, average
     before, table = None, None
     if "dyn" in s.dims:
@@ -233,6 +243,13 @@ def _edit_conditions(s, edit_order, before, table, info):
         info["subspectra"] = {"freq_shift_hz": zeros, "phase_deg": zeros, "amplitude": np.ones(s.shape[ax]),
                               "pre_shift_hz": zeros, "skipped": "conditions share the pair alignment's frame"}
         return s, before, table
+    if s.shape[ax] == len(editing.HADAMARD_DIFFERENCES["diff_gaba"]):
+        # HERMES/HERCULES: pairs differing in one editing band, each on the signals it shares,
+        # solved jointly; one ppm offset for all conditions (no per-condition estimate)
+        s, sinfo = editing.align_hadamard(s)
+        sinfo["pre_shift_hz"] = np.zeros(s.shape[ax])
+        info["subspectra"] = sinfo
+        return s, before, _table_add(table, sinfo, np.zeros(s.shape[ax]))
     # put every condition on the ppm scale first (NAA/Cr/Cho), so the fixed
     # sub-spectra window cuts the same signals whatever each condition's drift frame
     offsets = np.array([find_reference_offset(s.isel(edit=c))["offset_ppm"] for c in range(s.shape[ax])])
@@ -241,13 +258,18 @@ def _edit_conditions(s, edit_order, before, table, info):
     s, sinfo = editing.align_subspectra(s)
     sinfo["pre_shift_hz"] = pre_hz
     info["subspectra"] = sinfo
-    if table is not None:
-        dax = table[0].index("dyn")
-        # offsets removed from each condition, in the transients' sense (shift removed = -applied)
-        f_add = np.expand_dims(sinfo["freq_shift_hz"] - pre_hz, dax)
-        p_add = np.expand_dims(sinfo["phase_deg"], dax)
-        table = table[:2] + (table[2] + f_add, table[3] + p_add) + table[4:]
-    return s, before, table
+    return s, before, _table_add(table, sinfo, pre_hz)
+
+
+def _table_add(table, sinfo, pre_hz):
+    """The transient table with the sub-spectra offsets added to each condition's rows."""
+    if table is None:
+        return None
+    dax = table[0].index("dyn")
+    # offsets removed from each condition, in the transients' sense (shift removed = -applied)
+    f_add = np.expand_dims(sinfo["freq_shift_hz"] - pre_hz, dax)
+    p_add = np.expand_dims(sinfo["phase_deg"], dax)
+    return table[:2] + (table[2] + f_add, table[3] + p_add) + table[4:]
 
 
 def _reference_and_phase(s, water, reference, phase, info):
