@@ -64,7 +64,8 @@ RESPONDER_COLUMNS = ["metabolite", "score", "session_id", "n_responders", "n_non
                      "mean_delta_responders", "mean_delta_nonresponders", "diff", "ci_low",
                      "ci_high", "hedges_g", "welch_p", "mannwhitney_p", "q_fdr", "test", "p",
                      "n_prior_dominated", "correction", "note"]
-MIXED_COLUMNS = ["metabolite", "term", "coef", "se", "ci_low", "ci_high", "z", "df", "p", "q_fdr",
+MIXED_COLUMNS = ["metabolite", "term", "coef", "se", "ci_low", "ci_high", "z", "df", "df_method",
+                 "p", "q_fdr",
                  "n_obs", "n_participants", "formula", "converged", "note", "correction", "model",
                  "n_prior_dominated"]
 
@@ -393,7 +394,7 @@ def fit_time_model(g: pd.DataFrame, formula: str, *, random_slope: bool,
 
     Returns
     -------
-    rows : list of dict (term, coef, se, ci_low, ci_high, z, df, p)
+    rows : list of dict (term, coef, se, ci_low, ci_high, z, df, df_method, p)
     model : str
         Which model gave the numbers.
     converged : bool
@@ -406,13 +407,14 @@ def fit_time_model(g: pd.DataFrame, formula: str, *, random_slope: bool,
     msgs: list[str] = []
 
     def rows_from(names, coef, se, tvals, exog, groups, slopes):
-        dfs = dict(zip(names, st.between_within_df(exog, groups, random_slopes=slopes)))
+        df_all, how = st.between_within_df(exog, groups, random_slopes=slopes, methods=True)
+        dfs, hows = dict(zip(names, df_all)), dict(zip(names, how))
         out = []
         for term in names:
             c, e, d = float(coef[term]), float(se[term]), dfs[term]
             half = stats.t.ppf(1 - alpha / 2, d) * e
             out.append({"term": term, "coef": c, "se": e, "ci_low": c - half, "ci_high": c + half,
-                        "z": float(tvals[term]), "df": d,
+                        "z": float(tvals[term]), "df": d, "df_method": hows[term],
                         "p": float(2 * stats.t.sf(abs(tvals[term]), d))})
         return out
 

@@ -21,12 +21,36 @@ way. The reliable-change index (Jacobson & Truax 1991, J Consult Clin Psychol
 ``RCI_i = d_i / sqrt(crlb_0i^2 + crlb_1i^2 + 2 s_session^2)``
 
 and ``|RCI|`` above the two-sided critical value is a reliable change: under no
-true change it fires with probability ``alpha`` when the error model holds. With a
-literature CV the critical value is normal (1.96 at alpha 0.05); with a session
-SD estimated from ``n`` repeat pairs it is Student t on Satterthwaite degrees of
-freedom ``df = se^4 (n - 1) / (4 wSD^4)`` (``n - 1`` when the CRLBs are small,
-more when the known CRLB part dominates): the estimated SD alone would raise the
-false-positive rate from 5.0 to 6.3 % with 30 pairs (tests/longitudinal/test_reliable.py).
+true change it fires with probability ``alpha`` when the error model holds.
+
+With a literature CV the error model is taken as known: ``s_session^2 =
+max(0, wSD^2 - mean CRLB^2)`` (a study noisier than the literature's is not given
+less than its own fit noise) and the critical value is normal (1.96 at alpha 0.05).
+
+With repeat scans the error model is an estimate, and the denominator is built so
+that ``RCI`` stays a Student-t pivot. The ``m`` centred repeat differences give
+``V = 2 wSD^2``, an unbiased estimate of the variance of a change for a scan pair
+with the retest scans' mean CRLB, ``V_r = 2 s_session^2 + 2 crlb_rms^2``, with
+``(m - 1) V / V_r ~ chi^2_(m-1)`` (exact when the pairs' CRLBs are equal). The
+variance of participant ``i``'s change is ``V_r w_i`` with the ratio
+``w_i = (crlb_0i^2 + crlb_1i^2 + 2 s_session^2) / (2 crlb_rms^2 + 2 s_session^2)``,
+so ``se_i^2 = V w_i`` (``w_i`` with ``s_session^2`` truncated at 0) and
+``RCI_i = d_i / se_i ~ t_(m-1)``: the sampling error of ``V`` enters at first
+order, that of ``w_i`` only through a ratio whose derivative in ``s_session^2``
+is proportional to ``2 crlb_rms^2 - crlb_0i^2 - crlb_1i^2`` (0 for a participant
+with the retest's mean CRLB). When ``wSD^2 >= crlb_rms^2`` this is exactly
+``crlb_0i^2 + crlb_1i^2 + 2 s_session^2``; below it, it is
+``(crlb_0i^2 + crlb_1i^2) wSD^2 / crlb_rms^2`` instead of the floor
+``crlb_0i^2 + crlb_1i^2``. That floor (``s_session^2`` truncated at 0 inside the
+denominator) was the cause of a conservative false-positive rate: with CRLBs of
+8-25 % against a 4 % session SD and 20 pairs, ``wSD^2 < crlb_rms^2`` in 30-50 % of
+retest sets, the truncated estimate is biased upwards, and 3.2-4.0 % instead of
+5 % of unchanged participants were flagged (on Satterthwaite df; the df were not
+the cause: ~``m - 1`` there too). The ratio form flags 5.0 % at every CRLB level
+(tests/longitudinal/test_reliable.py), and is never negative (the untruncated
+``crlb_0i^2 + crlb_1i^2 + 2 (wSD^2 - crlb_rms^2)`` is unbiased too but goes below 0
+for 0.1 % of participants). The normal 1.96 instead of t would flag 6.3 % with
+30 pairs.
 """
 from __future__ import annotations
 
@@ -36,12 +60,13 @@ from scipy import special, stats
 
 from .analysis import cv_for
 
-__all__ = ["RETEST_COLUMNS", "RELIABLE_COLUMNS", "retest_table", "reliable_change"]
+__all__ = ["RETEST_COLUMNS", "RELIABLE_COLUMNS", "retest_table", "reliable_change",
+           "rci_critical"]
 
 RETEST_COLUMNS = ["metabolite", "n_pairs", "mean", "wsd", "cv_percent", "crlb_rms",
                   "sd_session", "df", "source"]
 RELIABLE_COLUMNS = ["participant_id", "metabolite", "session_id", "delta", "se_change",
-                    "sd_session", "rci", "critical", "reliable_change", "cv_source"]
+                    "sd_session", "rci", "df", "critical", "reliable_change", "cv_source"]
 
 
 def retest_table(values, crlb_abs, measures) -> pd.DataFrame:
@@ -80,6 +105,24 @@ def retest_table(values, crlb_abs, measures) -> pd.DataFrame:
                      "sd_session": float(np.sqrt(max(0.0, wsd ** 2 - crlb_rms ** 2))),
                      "df": float(n - 1), "source": f"retest ({n} pairs)"})
     return pd.DataFrame(rows, columns=RETEST_COLUMNS)
+
+
+def rci_critical(df, confidence: float = 0.95) -> np.ndarray:
+    """Two-sided critical value of ``|RCI|``: Student t on ``df`` (``n_pairs - 1`` of a
+    retest estimate), normal where ``df`` is infinite (a literature CV)."""
+    df = np.asarray(df, float)
+    q = 0.5 + confidence / 2.0
+    return np.where(np.isinf(df), special.ndtri(q), stats.t.ppf(q, np.where(np.isinf(df), 1.0, df)))
+
+
+def _se_change(k, s_sess, wsd, crlb_rms, *, estimated):
+    """SD of one participant's change (module docstring): ``k`` = its two CRLBs squared and
+    summed. ``estimated`` (retest): ``2 wSD^2 w_i``; else ``k + 2 s_session^2``."""
+    known = np.sqrt(k + 2.0 * s_sess ** 2)
+    ref = 2.0 * crlb_rms ** 2 + 2.0 * s_sess ** 2          # V_r / (its estimate 2 wSD^2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.sqrt(2.0 * wsd ** 2 * (k + 2.0 * s_sess ** 2) / ref)
+    return np.where(estimated & (ref > 0) & np.isfinite(ratio), ratio, known)
 
 
 def _literature_table(changes: pd.DataFrame, cv_percent=None) -> pd.DataFrame:
@@ -121,7 +164,8 @@ def reliable_change(changes: pd.DataFrame, *, retest: pd.DataFrame | None = None
     cv_percent : dict or None
         CVs overriding the literature defaults (``--cv``).
     confidence : float
-        ``|RCI| > z`` at this two-sided level is a reliable change (default 0.95: 1.96).
+        ``|RCI|`` above the two-sided critical value at this level is a reliable change
+        (default 0.95: 1.96 with a literature CV, t on ``n_pairs - 1`` df with a retest).
 
     Returns
     -------
@@ -142,23 +186,21 @@ def reliable_change(changes: pd.DataFrame, *, retest: pd.DataFrame | None = None
     source = per["metabolite"].map(model.set_index("metabolite")["source"]).fillna("")
     c0 = np.nan_to_num(per["crlb_abs_baseline"].to_numpy(float), nan=0.0)
     c1 = np.nan_to_num(per["crlb_abs_followup"].to_numpy(float), nan=0.0)
-    se = np.sqrt(c0 ** 2 + c1 ** 2 + 2.0 * s_sess ** 2)
-    d = per["delta"].to_numpy(float)
     by = model.set_index("metabolite")
     wsd = per["metabolite"].map(by["wsd"]).to_numpy(float)
-    df_k = per["metabolite"].map(by["df"]).to_numpy(float)
+    crms = np.nan_to_num(per["metabolite"].map(by["crlb_rms"]).to_numpy(float), nan=0.0)
+    df = per["metabolite"].map(by["df"]).to_numpy(float)
+    df = np.where(np.isfinite(df), np.maximum(df, 1.0), np.inf)
+    se = _se_change(c0 ** 2 + c1 ** 2, s_sess, wsd, crms, estimated=np.isfinite(df))
+    d = per["delta"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rci = np.where(se > 0, d / se, np.nan)
-        df = np.where(np.isfinite(df_k), np.maximum(se ** 4 * df_k / (4.0 * wsd ** 4), 1.0),
-                      np.inf)
-    df = np.where(np.isfinite(df), df, np.inf)
-    crit = np.where(np.isinf(df), special.ndtri(0.5 + confidence / 2.0),
-                    stats.t.ppf(0.5 + confidence / 2.0, np.where(np.isinf(df), 1.0, df)))
+    crit = rci_critical(df, confidence)
     flag = np.where(~np.isfinite(rci), "", np.where(rci > crit, "increase",
                                                     np.where(rci < -crit, "decrease", "none")))
     out = pd.DataFrame({"participant_id": per["participant_id"].to_numpy(),
                         "metabolite": per["metabolite"].to_numpy(),
                         "session_id": per["session_id"].to_numpy(), "delta": d,
                         "se_change": np.where(np.isfinite(d), se, np.nan), "sd_session": s_sess,
-                        "rci": rci, "critical": crit, "reliable_change": flag, "cv_source": source.to_numpy()})
+                        "rci": rci, "df": df, "critical": crit, "reliable_change": flag, "cv_source": source.to_numpy()})
     return out[RELIABLE_COLUMNS], model

@@ -301,7 +301,7 @@ def mannwhitney_p(a, b):
     return float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
-def between_within_df(exog, groups, *, random_slopes: bool = False) -> np.ndarray:
+def between_within_df(exog, groups, *, random_slopes: bool = False, methods: bool = False):
     """Denominator degrees of freedom per fixed effect, between-within method.
 
     (Schluchter & Elashoff 1990; SAS ``DDFM=BETWITHIN``.) A column that varies
@@ -314,6 +314,9 @@ def between_within_df(exog, groups, *, random_slopes: bool = False) -> np.ndarra
     covariance): the within terms are estimated from per-participant slopes,
     so they get ``n_participants - p_within`` df (``n - 1`` for the time effect
     alone: the one-sample t-test of the slopes).
+
+    ``methods=True`` also returns, per column, which rule gave its df (the ``df_method``
+    column of the mixed-model table).
     """
     exog = np.asarray(exog, float)
     groups = np.asarray(groups)
@@ -326,7 +329,14 @@ def between_within_df(exog, groups, *, random_slopes: bool = False) -> np.ndarra
     within = np.any(hi - lo > 1e-12 * (1 + np.abs(hi)), axis=0)
     df_w = (n_groups - within.sum()) if random_slopes else (len(groups) - n_groups - within.sum())
     df_b = n_groups - (~within).sum()
-    return np.maximum(np.where(within, df_w, df_b), 1).astype(float)
+    df = np.maximum(np.where(within, df_w, df_b), 1).astype(float)
+    if not methods:
+        return df
+    w = ("between-within: within-participant term, n_participants - p_within (per-participant "
+         "slopes)" if random_slopes else
+         "between-within: within-participant term, n_obs - n_participants - p_within")
+    b = "between-within: participant-level term, n_participants - p_between"
+    return df, [w if x else b for x in within]
 
 
 def adjust_pvalues(p, *, method: str = "fdr_bh"):
