@@ -61,22 +61,13 @@ class Namelist:
         return default
 
 
+_QUOTED = re.compile(r"'((?:''|[^'])*)('|$)")
+
+
 def _mask_strings(text: str) -> str:
-    """Replace characters inside '...' strings by '_' (keeps offsets)."""
-    out, inside = list(text), False
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "'":
-            if inside and i + 1 < len(text) and text[i + 1] == "'":
-                out[i] = out[i + 1] = "_"
-                i += 2
-                continue
-            inside = not inside
-        elif inside:
-            out[i] = "_"
-        i += 1
-    return "".join(out)
+    """Replace characters inside '...' strings (a doubled '' is a quote inside the string; an
+    unclosed string runs to the end) by '_', keeping offsets."""
+    return _QUOTED.sub(lambda m: "'" + "_" * len(m.group(1)) + m.group(2), text)
 
 
 def _parse_value(raw: str):
