@@ -8,10 +8,22 @@
   reference, each a Lorentz-Gauss (pseudo-Voigt: a Lorentzian and a Gaussian of one FWHM mixed by
   ``eta``) with a linear baseline.
 
-Areas are analytic integrals of the fitted peaks over ppm (spectrum units x ppm), from the real
-part of spectra that are phased already (the preprocessing pipeline phases them). Uncertainties
+Areas are analytic integrals of the fitted peaks over ppm (spectrum units x ppm). Uncertainties
 are fit standard errors: the Jacobian at the solution, ``cov = s^2 (J^T J)^-1`` with ``s^2`` the
-residual variance, propagated to the area to first order. Ratios (GABA+/Cr, GABA+/water) are raw
+residual variance, propagated to the area to first order.
+
+Residual zero-order phase (``phase=``, Gannet's choice): the spectra need not be phased exactly.
+The reference fits (``creatine`` on the OFF, ``water``) carry a zero-order phase ``phase_deg``:
+the model is the absorptive peaks + baseline against ``Re(S exp(-i phase_deg))`` of the complex
+spectrum, so the peak is fitted where it is absorptive and a pipeline phase error does not leak
+into its area (a dispersive part integrates to ~0 but lowers the absorptive height). The DIFF fit
+(``gaba``/``gabaglx``) by default takes the phase of the Cr fit on the OFF (``phase="shared"``):
+DIFF = ON - OFF of sub-spectra aligned to each other, so it carries the OFF's acquisition phase,
+and Cr (SNR tens of times that of GABA) fixes it far better than the small, overlapped GABA peak
+could; the GABA area SE adds the phase SE of the Cr fit times the area's sensitivity to the
+phase (two refits at +-1 deg). ``phase="own"`` gives the DIFF fit its own phase term (for an
+ON/OFF phase mismatch left by the alignment; noisier), ``phase="none"`` the old behaviour (real
+part as given). A real-valued input has no phase to fit: it is used as given. Ratios (GABA+/Cr, GABA+/water) are raw
 area ratios: no relaxation, tissue, editing-efficiency or averages correction (alpha correction
 belongs to the tissue correction).
 
@@ -155,23 +167,35 @@ def _gradient(fn, p, lo, hi):
     return g
 
 
-def fit_peak(ppm, spectra, model: str = "gaba") -> dict:
-    """Fit ``model`` to the real part of each spectrum.
+#: bounds of the fitted zero-order phase (deg): a residual after the pipeline's phasing
+PHASE_BOUND_DEG = 60.0
+PHASE_MODES = ("shared", "own", "none")
+
+
+def fit_peak(ppm, spectra, model: str = "gaba", *, fit_phase: bool = False, phase_deg=None) -> dict:
+    """Fit ``model`` to the real part of each spectrum, with or without a zero-order phase.
 
     Parameters
     ----------
     ppm : (n_points,) float ndarray
         The ppm axis of ``spectra``.
     spectra : (n_points,) or (N, n_points) complex or real ndarray
-        Phased spectra (frequency domain).
+        Spectra (frequency domain).
     model : {"gaba", "gabaglx", "creatine", "water"}
+    fit_phase : bool
+        Fit a zero-order phase ``phase_deg`` (last parameter, bounds +-:data:`PHASE_BOUND_DEG`):
+        the model is compared with ``Re(S exp(-i phase_deg))``. Ignored for real input.
+    phase_deg : None, float or (N,) float
+        A known phase (deg) removed before the real part is taken (``fit_phase=False``), or the
+        start of the fitted one.
 
     Returns
     -------
     dict
         ``params`` (N, n_params), ``param_names``, ``area`` (N,), ``area_se`` (N,), the fit SE,
-        ``fit`` (N, n_window) and ``ppm`` (n_window,) of the window, ``residual_sd`` (N,);
-        ``gabaglx`` adds ``glx_area`` and ``glx_area_se``.
+        ``fit`` (N, n_window) and ``ppm`` (n_window,) of the window, ``residual_sd`` (N,),
+        ``phase_deg`` and ``phase_deg_se`` (N,) (the fitted phase and its SE; the given or zero
+        phase with SE 0 when not fitted); ``gabaglx`` adds ``glx_area`` and ``glx_area_se``.
 
     Examples
     --------
@@ -183,23 +207,38 @@ def fit_peak(ppm, spectra, model: str = "gaba") -> dict:
     """
     m = MODELS[model]
     ppm = np.asarray(ppm, dtype=float)
-    y_all = np.real(np.atleast_2d(spectra)).astype(float)
+    s_all = np.atleast_2d(spectra)
+    cplx = np.iscomplexobj(s_all)
+    fit_phase = bool(fit_phase and cplx)
     lo_ppm, hi_ppm = m.ppm_range
     win = (ppm >= lo_ppm) & (ppm <= hi_ppm)
     x = ppm[win]
-    n = y_all.shape[0]
-    n_par = len(m.params)
+    n = s_all.shape[0]
+    ph0 = np.broadcast_to(np.asarray(0.0 if phase_deg is None else phase_deg, dtype=float), (n,))
+    names = m.params + (("phase_deg",) if fit_phase else ())
+    n_par = len(names)
     out = {"params": np.full((n, n_par), np.nan), "area": np.full(n, np.nan), "area_se": np.full(n, np.nan),
            "fit": np.full((n, x.size), np.nan), "residual_sd": np.full(n, np.nan), "ppm": x,
-           "param_names": m.params, "model": model}
+           "param_names": names, "model": model, "phase_deg": ph0.copy(), "phase_deg_se": np.zeros(n)}
     if model == "gabaglx":
         out["glx_area"] = np.full(n, np.nan)
         out["glx_area_se"] = np.full(n, np.nan)
     for i in range(n):
-        y = y_all[i, win]
+        yc = s_all[i, win]
+        y = np.real(yc * np.exp(-1j * np.deg2rad(ph0[i]))).astype(float) if cplx else np.asarray(yc, float)
         p0, lo, hi = (np.asarray(v, dtype=float) for v in m.start(x, y))
+        if fit_phase:
+            p0 = np.append(p0, ph0[i])
+            lo = np.append(lo, ph0[i] - PHASE_BOUND_DEG)
+            hi = np.append(hi, ph0[i] + PHASE_BOUND_DEG)
+
+            def resid(p, yc=yc):
+                return m.curve(x, p[:-1]) - np.real(yc * np.exp(-1j * np.deg2rad(p[-1])))
+        else:
+            def resid(p, y=y):
+                return m.curve(x, p) - y
         p0 = np.clip(p0, lo + 1e-12 * (hi - lo), hi - 1e-12 * (hi - lo))
-        sol = least_squares(lambda p: m.curve(x, p) - y, p0, bounds=(lo, hi), x_scale="jac", method="trf")
+        sol = least_squares(resid, p0, bounds=(lo, hi), x_scale="jac", method="trf")
         p = sol.x
         dof = max(x.size - n_par, 1)
         s2 = float(np.sum(sol.fun ** 2) / dof)
@@ -210,10 +249,29 @@ def fit_peak(ppm, spectra, model: str = "gaba") -> dict:
         out["area_se"][i] = float(np.sqrt(max(g @ cov @ g, 0.0)))
         out["fit"][i] = m.curve(x, p)
         out["residual_sd"][i] = np.sqrt(s2)
+        if fit_phase:
+            out["phase_deg"][i] = p[-1]
+            out["phase_deg_se"][i] = float(np.sqrt(max(cov[-1, -1], 0.0)))
         if model == "gabaglx":
             gx = _gradient(_glx_area, p, lo, hi)
             out["glx_area"][i] = _glx_area(p)
             out["glx_area_se"][i] = float(np.sqrt(max(gx @ cov @ gx, 0.0)))
+    return out
+
+
+def _fit_with_known_phase(ppm, spectra, model, phase_deg, phase_se, step_deg: float = 1.0) -> dict:
+    """:func:`fit_peak` at a phase known with SE ``phase_se`` (another fit's): the area SE adds
+    ``|d area / d phase| * phase_se`` in quadrature, the slope from two refits at +-``step_deg``."""
+    out = fit_peak(ppm, spectra, model, phase_deg=phase_deg)
+    if not np.iscomplexobj(spectra):
+        return out
+    up = fit_peak(ppm, spectra, model, phase_deg=phase_deg + step_deg)
+    dn = fit_peak(ppm, spectra, model, phase_deg=phase_deg - step_deg)
+    keys = ("area", "glx_area") if model == "gabaglx" else ("area",)
+    for k in keys:
+        slope = (up[k] - dn[k]) / (2 * step_deg)
+        out[k + "_se"] = np.sqrt(out[k + "_se"] ** 2 + (slope * phase_se) ** 2)
+    out["phase_deg_se"] = np.broadcast_to(np.asarray(phase_se, dtype=float), out["area"].shape).copy()
     return out
 
 
@@ -224,21 +282,35 @@ def area_ratio(num, num_se, den, den_se):
     return r, np.abs(r) * np.sqrt((num_se / num) ** 2 + (den_se / den) ** 2)
 
 
-def gaba_plus(ppm, diff, off, *, water=None, water_ppm=None, model: str = "gaba") -> dict:
+def gaba_plus(ppm, diff, off, *, water=None, water_ppm=None, model: str = "gaba", phase: str = "shared") -> dict:
     """GABA+ from a MEGA DIFF spectrum, its ratio to Cr (OFF spectrum) and, with a water
     reference spectrum, to water: ``{"gaba_area", "gaba_area_se", "cr_area", "cr_area_se",
-    "gaba_cr", "gaba_cr_se", ["water_area", "water_area_se", "gaba_water", "gaba_water_se"],
-    ["glx_area", "glx_area_se"], "fits": {...}}``, each (N,)."""
-    g = fit_peak(ppm, diff, model)
-    cr = fit_peak(ppm, off, "creatine")
+    "gaba_cr", "gaba_cr_se", "phase_deg", "phase_deg_se", "gaba_phase_deg",
+    ["water_area", "water_area_se", "water_phase_deg", "gaba_water", "gaba_water_se"],
+    ["glx_area", "glx_area_se"], "fits": {...}}``, each (N,).
+
+    ``phase`` (module docstring): ``"shared"`` (default) fits a zero-order phase in the Cr fit of
+    the OFF (``phase_deg``) and applies it to the DIFF, ``"own"`` fits the DIFF's phase too
+    (``gaba_phase_deg``), ``"none"`` fits the real parts as given; the water fit has its own phase
+    unless ``"none"``."""
+    if phase not in PHASE_MODES:
+        raise ValueError(f"phase must be one of {PHASE_MODES}, not {phase!r}")
+    fit = phase != "none"
+    cr = fit_peak(ppm, off, "creatine", fit_phase=fit)
+    if phase == "shared":
+        g = _fit_with_known_phase(ppm, diff, model, cr["phase_deg"], cr["phase_deg_se"])
+    else:
+        g = fit_peak(ppm, diff, model, fit_phase=fit, phase_deg=cr["phase_deg"])
     out = {"gaba_area": g["area"], "gaba_area_se": g["area_se"], "cr_area": cr["area"], "cr_area_se": cr["area_se"],
+           "phase_deg": cr["phase_deg"], "phase_deg_se": cr["phase_deg_se"], "gaba_phase_deg": g["phase_deg"],
            "fits": {model: g, "creatine": cr}}
     out["gaba_cr"], out["gaba_cr_se"] = area_ratio(g["area"], g["area_se"], cr["area"], cr["area_se"])
     if model == "gabaglx":
         out["glx_area"], out["glx_area_se"] = g["glx_area"], g["glx_area_se"]
     if water is not None:
-        w = fit_peak(ppm if water_ppm is None else water_ppm, water, "water")
+        w = fit_peak(ppm if water_ppm is None else water_ppm, water, "water", fit_phase=fit)
         out["fits"]["water"] = w
         out["water_area"], out["water_area_se"] = w["area"], w["area_se"]
+        out["water_phase_deg"] = w["phase_deg"]
         out["gaba_water"], out["gaba_water_se"] = area_ratio(g["area"], g["area_se"], w["area"], w["area_se"])
     return out

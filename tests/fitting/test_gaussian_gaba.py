@@ -45,14 +45,19 @@ def sim():
             "gaba_water": gaba / integral(water, 4.2, 5.2), "noise_sd": spec("off").real.max() / 300}
 
 
-def _draws(sim, model, n=20, seed=0):
+def _draws(sim, model, n=20, seed=0, phase_deg=0.0, phase="shared"):
+    """``n`` noisy draws; every spectrum (DIFF, OFF, water) rotated by ``phase_deg`` (a residual
+    zero-order phase shared by the acquisition) after the noise is drawn, so draws with different
+    ``phase_deg`` and one seed differ by the rotation only."""
     rng = np.random.default_rng(seed)
     sd, size = sim["noise_sd"], sim["ppm"].size
+    rot = np.exp(1j * np.deg2rad(phase_deg))
     outs = []
     for _ in range(n):
-        outs.append(gaba_plus(sim["ppm"], sim["diff"] + np.sqrt(2) * sd * rng.standard_normal(size),
-                              sim["off"] + sd * rng.standard_normal(size),
-                              water=sim["water"] + sd * rng.standard_normal(size), model=model))
+        outs.append(gaba_plus(sim["ppm"], rot * (sim["diff"] + np.sqrt(2) * sd * rng.standard_normal(size)),
+                              rot * (sim["off"] + sd * rng.standard_normal(size)),
+                              water=rot * (sim["water"] + sd * rng.standard_normal(size)), model=model,
+                              phase=phase))
     return outs
 
 
@@ -67,14 +72,18 @@ def test_gaussian_area_is_analytic():
 
 
 def test_gabaglx_ratios_match_truth_within_their_se(sim):
-    """GABAGlx (two Gaussians for GABA): GABA+/Cr and GABA+/water within 5 % of the truth on
-    average (measured -0.1 % and +3.2 %, SD 7 %, mean SE 9-10 %), every draw within 2 SE (the SE includes the lineshape misfit: conservative)."""
+    """GABAGlx (two Gaussians for GABA), phase shared from the Cr fit (the default): GABA+/Cr and
+    GABA+/water within 5 and 8 % of the truth on average (measured +3.5 % and +6.7 %, SD 7.5 %,
+    mean SE 10.8 %; the Cr fit's phase is +1.8 deg off on this exactly phased simulation, the
+    overlapping multiplets of 2.7-3.45 ppm, within its misfit-inflated SE of 2.0 deg; without the
+    phase term -0.1 % and +3.2 %), every draw within 2 SE (the SE includes the lineshape misfit
+    and the phase SE: conservative)."""
     outs = _draws(sim, "gabaglx")
-    for key in ("gaba_cr", "gaba_water"):
+    for key, tol in (("gaba_cr", 0.05), ("gaba_water", 0.08)):
         est = np.array([o[key][0] for o in outs])
         se = np.array([o[key + "_se"][0] for o in outs])
         z = (est - sim[key]) / se
-        assert abs(est.mean() / sim[key] - 1) < 0.05, key
+        assert abs(est.mean() / sim[key] - 1) < tol, key
         assert np.all(np.abs(z) < 2), (key, z)
         assert 0.2 < np.std(est) / np.mean(se) < 1.5, key       # SE of the right size
     assert all(np.isfinite(o["glx_area"][0]) and o["glx_area"][0] > 0 for o in outs)
@@ -89,3 +98,48 @@ def test_single_gaussian_within_its_se_and_its_bias_stated(sim):
     se = np.array([o["gaba_cr_se"][0] for o in outs])
     assert np.all(np.abs(est - sim["gaba_cr"]) < 2 * se)
     assert 1.15 < est.mean() / sim["gaba_cr"] < 1.5
+
+
+def test_fitted_phase_is_the_imposed_one(sim):
+    """A zero-order phase imposed on a noiseless OFF spectrum is found by the Cr fit: the
+    tolerance is the fit's own SE (about 2 deg, dominated by the misfit of the multiplets under
+    Cr/Cho: the exactly phased spectrum gives +1.8 deg), and a rotation of the data moves the
+    fitted phase by exactly the rotation (a residual the fit removes, not a model change)."""
+    ref = fit_peak(sim["ppm"], sim["off"], "creatine", fit_phase=True)
+    assert abs(ref["phase_deg"][0]) < ref["phase_deg_se"][0] < 3.0
+    for imposed in (-15.0, 10.0, 15.0):
+        out = fit_peak(sim["ppm"], sim["off"] * np.exp(1j * np.deg2rad(imposed)), "creatine", fit_phase=True)
+        assert abs(out["phase_deg"][0] - imposed) < out["phase_deg_se"][0]
+        assert abs(out["phase_deg"][0] - ref["phase_deg"][0] - imposed) < 0.05
+        assert abs(out["area"][0] / ref["area"][0] - 1) < 1e-3
+
+
+def test_imposed_phase_leaves_gaba_plus_unchanged(sim):
+    """The same noisy draws with a 10 deg residual phase on DIFF, OFF and water: the default
+    (phase shared from the Cr fit) gives the same GABA+ area and GABA+/Cr as the unphased draws,
+    well within their SE; fitting the real parts as given (``phase="none"``, the old behaviour)
+    loses 16 % of GABA+/Cr (measured) and leaves the truth outside 2 SE in some draws."""
+    flat, tilted = _draws(sim, "gabaglx", n=8), _draws(sim, "gabaglx", n=8, phase_deg=10.0)
+    for a, b in zip(flat, tilted):
+        assert abs(b["gaba_area"][0] - a["gaba_area"][0]) < 0.1 * a["gaba_area_se"][0]
+        assert abs(b["gaba_cr"][0] - a["gaba_cr"][0]) < 0.1 * a["gaba_cr_se"][0]
+        assert abs(b["phase_deg"][0] - a["phase_deg"][0] - 10.0) < 0.05
+        assert abs(b["water_phase_deg"][0] - 10.0) < 0.5
+    old = np.array([o["gaba_cr"][0] for o in _draws(sim, "gabaglx", n=8, phase_deg=10.0, phase="none")])
+    new = np.array([o["gaba_cr"][0] for o in tilted])
+    assert old.mean() / sim["gaba_cr"] - 1 < -0.10
+    assert abs(new.mean() / sim["gaba_cr"] - 1) < 0.06
+
+
+def test_own_diff_phase_and_real_input(sim):
+    """``phase="own"``: the DIFF fit's own phase follows a 12 deg rotation of the DIFF exactly, and
+    on the exactly phased noiseless DIFF it is within 2 SE of 0 (measured -1.1 +- 1.05 deg: the
+    two-Gaussian GABA misfit); a real-valued spectrum has no phase to fit and is used as given."""
+    ref = fit_peak(sim["ppm"], sim["diff"], "gabaglx", fit_phase=True)
+    rot = fit_peak(sim["ppm"], sim["diff"] * np.exp(1j * np.deg2rad(12.0)), "gabaglx", fit_phase=True)
+    assert abs(ref["phase_deg"][0]) < 2 * ref["phase_deg_se"][0]
+    assert abs(rot["phase_deg"][0] - ref["phase_deg"][0] - 12.0) < 0.05
+    assert abs(rot["area"][0] / ref["area"][0] - 1) < 1e-3
+    real = fit_peak(sim["ppm"], sim["diff"].real, "gabaglx", fit_phase=True)
+    assert real["param_names"][-1] != "phase_deg" and real["phase_deg"][0] == 0.0
+    assert abs(real["area"][0] / fit_peak(sim["ppm"], sim["diff"], "gabaglx")["area"][0] - 1) < 1e-9
