@@ -18,7 +18,7 @@ from ..preproc import preprocess
 GABA_MODELS = ("gaba", "gabaglx")
 GABA_COLUMNS = ["spectrum", "model", "gaba_area", "gaba_area_se", "cr_area", "cr_area_se", "gaba_cr",
                 "gaba_cr_se", "water_area", "water_area_se", "gaba_water", "gaba_water_se", "glx_area",
-                "glx_area_se", "note"]
+                "glx_area_se", "phase_deg", "phase_deg_se", "water_phase_deg", "note"]
 
 
 def edited_spectra(spectra, water=None):
@@ -48,9 +48,11 @@ def edited_spectra(spectra, water=None):
     return ppm, d_spec, axes.to_spectrum(off.data), w_spec, note
 
 
-def gaba_rows(inputs, *, model="gaba", water=None) -> list[dict]:
+def gaba_rows(inputs, *, model="gaba", water=None, phase="shared") -> list[dict]:
     """One row per input: the GABA+ areas and ratios with fit SEs; an input that is not edited
-    or cannot be read gets a row with only its ``note``."""
+    or cannot be read gets a row with only its ``note``. ``phase``: the residual zero-order phase
+    handling of :func:`mrsquant.fitting.gaussian.gaba_plus` (default: fitted on the OFF's Cr,
+    shared by the DIFF)."""
 
     waters = list(water or [])
     rows = []
@@ -59,7 +61,7 @@ def gaba_rows(inputs, *, model="gaba", water=None) -> list[dict]:
         try:
             w = load(waters[0 if len(waters) == 1 else i]) if waters else None
             ppm, diff, off, wspec, note = edited_spectra(load(path), w)
-            out = gaba_plus(ppm, diff, off, water=wspec, model=model)
+            out = gaba_plus(ppm, diff, off, water=wspec, model=model, phase=phase)
         except MRSQuantError as exc:
             rows.append({"spectrum": name, "model": model, "note": str(exc)})
             continue
