@@ -46,8 +46,9 @@ denominator) was the cause of a conservative false-positive rate: with CRLBs of
 8-25 % against a 4 % session SD and 20 pairs, ``wSD^2 < crlb_rms^2`` in 30-50 % of
 retest sets, the truncated estimate is biased upwards, and 3.2-4.0 % instead of
 5 % of unchanged participants were flagged (on Satterthwaite df; the df were not
-the cause: ~``m - 1`` there too). The ratio form flags 5.0 % at every CRLB level
-(tests/longitudinal/test_reliable.py), and is never negative (the untruncated
+the cause: ~``m - 1`` there too). The ratio form flags 4.8 % with CRLBs 3x the session SD
+(tests/longitudinal/test_reliable.py; the floor 3.2-3.4 %) and 5.0-5.3 % in the
+combined Monte Carlo (docs/benchmarks.md, clinical-mc), and is never negative (the untruncated
 ``crlb_0i^2 + crlb_1i^2 + 2 (wSD^2 - crlb_rms^2)`` is unbiased too but goes below 0
 for 0.1 % of participants). The normal 1.96 instead of t would flag 6.3 % with
 30 pairs.
