@@ -258,6 +258,9 @@ def _summarise(n, visits, studies, mixed_studies, harm_studies, acc, cpu):
     if acc["p_mixed"]:
         out["type1_mixed"] = _rate(np.asarray(acc["p_mixed"]) < ALPHA)
         out["mixed_models"] = {k: acc["mixed_model"].count(k) for k in set(acc["mixed_model"])}
+        pm, mm = np.asarray(acc["p_mixed"]), np.asarray(acc["mixed_model"])
+        out["type1_by_model"] = {k: [int((pm[mm == k] < ALPHA).sum()), int((mm == k).sum())]
+                                 for k in out["mixed_models"]}
     if acc["eff_harm"]:
         for key in ("eff_raw", "eff_harm"):
             e = np.asarray(acc[key]) - 1.0
@@ -350,7 +353,9 @@ def render(cache) -> str:
     ]
     for c in cells:
         sites = "/".join(str(c["sites"].get(str(k), 0)) for k in (2, 3, 4))
+        by_model = c.get("type1_by_model", {})
         models = ", ".join(f"{'RS' if 'slope' in k else 'RI' if 'intercept' in k else 'GEE'} {v}"
+                           + (f": {by_model[k][0]} rejected" if k in by_model else "")
                            for k, v in sorted(c.get("mixed_models", {}).items()))
         lines.append(
             f"| {c['n']} | {c['visits']} | {c['studies']} ({c['mixed_studies']} / "
