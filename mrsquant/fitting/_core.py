@@ -156,13 +156,17 @@ def modulated_fids(design: Design, h: np.ndarray) -> np.ndarray:
 def _window_fft(x: np.ndarray, design: Design) -> np.ndarray:
     """FFT along the last axis, keeping the window points: ``(..., W)`` complex128.
 
-    numpy's FFT (pocketfft, single precision kept): as fast as ``scipy.fft`` with one worker,
-    which is what each process of a batch uses, and 0.2 s less to import for a CLI call.
+    ``scipy.fft`` (pocketfft) with one worker: 3.5x faster than numpy's FFT on complex64 (which
+    the basis and data are), and faster than ``workers=-1`` both for one spectrum and in the
+    forked processes of a batch (docs/benchmarks.md, "speed"). Imported on the first fit, not
+    with the module, so that ``mrsquant --help`` and the CLI's imports do not pay its 0.2 s.
     """
+    import scipy.fft as sfft  # lazy: heavy (0.2 s import; only when a fit runs)
+
     if design.n_sub > 1:           # S concatenated sub-spectra: one FFT per block
-        spec = np.fft.fft(x.reshape(x.shape[:-1] + (design.n_sub, -1)), axis=-1)
+        spec = sfft.fft(x.reshape(x.shape[:-1] + (design.n_sub, -1)), axis=-1, workers=1, overwrite_x=True)
         return spec[..., design.fft_idx].astype(np.complex128).reshape(x.shape[:-1] + (-1,))
-    spec = np.fft.fft(x, axis=-1)
+    spec = sfft.fft(x, axis=-1, workers=1, overwrite_x=True)
     idx = design.fft_idx
     if idx[-1] - idx[0] == idx.size - 1:        # contiguous window (it does not straddle the centre)
         return spec[..., idx[0]:idx[-1] + 1].astype(np.complex128)
