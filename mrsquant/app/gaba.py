@@ -21,7 +21,7 @@ GABA_COLUMNS = ["spectrum", "model", "gaba_area", "gaba_area_se", "cr_area", "cr
                 "glx_area_se", "phase_deg", "phase_deg_se", "water_phase_deg", "note"]
 
 
-def edited_spectra(spectra, water=None):
+def edited_spectra(spectra, water=None, *, edit_align=None):
     """``(ppm, diff, off, water_spectrum or None, note)`` of a MEGA acquisition with an ``edit``
     axis (preprocessed by the consensus pipeline), frequency domain.
 
@@ -31,7 +31,7 @@ def edited_spectra(spectra, water=None):
 
     if "edit" not in spectra.dims:
         raise InputError("not an edited acquisition (no 'edit' dimension): the GABA+ model needs MEGA ON/OFF data")
-    processed, record = preprocess(spectra, water=water)
+    processed, record = preprocess(spectra, water=water, edit_align=edit_align)
     diff = record.edited["diff"]
     ppm = axes.ppm_axis(diff.n_points, diff.dwelltime_s, diff.spectrometer_frequency_mhz)
     d_spec = axes.to_spectrum(diff.data)
@@ -48,11 +48,12 @@ def edited_spectra(spectra, water=None):
     return ppm, d_spec, axes.to_spectrum(off.data), w_spec, note
 
 
-def gaba_rows(inputs, *, model="gaba", water=None, phase="shared") -> list[dict]:
+def gaba_rows(inputs, *, model="gaba", water=None, phase="shared", edit_align=None) -> list[dict]:
     """One row per input: the GABA+ areas and ratios with fit SEs; an input that is not edited
     or cannot be read gets a row with only its ``note``. ``phase``: the residual zero-order phase
     handling of :func:`mrsquant.fitting.gaussian.gaba_plus` (default: fitted on the OFF's Cr,
-    shared by the DIFF)."""
+    shared by the DIFF). ``edit_align``: the transient alignment of :func:`mrsquant.preproc.preprocess`
+    (``None``: its default)."""
 
     waters = list(water or [])
     rows = []
@@ -60,7 +61,7 @@ def gaba_rows(inputs, *, model="gaba", water=None, phase="shared") -> list[dict]
         name = Path(path).name.split(".")[0] if str(path).endswith((".nii.gz", ".nii")) else Path(path).stem
         try:
             w = load(waters[0 if len(waters) == 1 else i]) if waters else None
-            ppm, diff, off, wspec, note = edited_spectra(load(path), w)
+            ppm, diff, off, wspec, note = edited_spectra(load(path), w, edit_align=edit_align)
             out = gaba_plus(ppm, diff, off, water=wspec, model=model, phase=phase)
         except MRSQuantError as exc:
             rows.append({"spectrum": name, "model": model, "note": str(exc)})

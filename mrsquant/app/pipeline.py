@@ -98,12 +98,13 @@ def _reference_if_off(spectra: Spectra) -> tuple[Spectra, list]:
                     "Details": f"ppm referencing to NAA/Cr/Cho: moved by {-check['offset_ppm']:+.3f} ppm"}]
 
 
-def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
+def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff", edit_align: str | None = None):
     """Reduce a multi-transient/coil acquisition to one spectrum (preprocessing pipeline).
 
     Edited (MEGA-PRESS) data give the ``edit`` spectrum: ``diff`` (ON - OFF, fit it with
     a DIFF basis), ``sum``, ``off`` or ``on``; ``all`` keeps the aligned, averaged edit
-    conditions (HERMES/HERCULES: the fit combines them).
+    conditions (HERMES/HERCULES: the fit combines them). ``edit_align``: how edited transients
+    are aligned (``None``: the pipeline's default, see :func:`mrsquant.preproc.preprocess`).
     Returns ``(spectrum, preprocessing entry for the report, water reference)``;
     the water reference comes back combined with the data's coil weights and
     eddy-current corrected when the pipeline ran.
@@ -116,7 +117,7 @@ def prepare(spectra: Spectra, water: Spectra | None, *, edit: str = "diff"):
         if water is not None and water.dims:     # raw reference for combined data
             water = combine_reference(water)[0]
         return spectra, ({"steps": steps} if steps else []), water
-    processed, record = preprocess(spectra, water=water)
+    processed, record = preprocess(spectra, water=water, edit_align=edit_align)
     water_out = record.water if record.water is not None else water
     if "edit" in processed.dims:
         if edit not in (*EDIT_SPECTRA, "all"):
@@ -148,7 +149,8 @@ def _refuse_grid(s: Spectra, path) -> None:
 
 def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=False,
               progress=True, preprocess=True, scheduler=None, client=None, edit="diff", ratios=(),
-              t1=None, tissue_maps=None, segmenter="builtin", dataset=True, **model_options) -> dict:
+              t1=None, tissue_maps=None, segmenter="builtin", dataset=True, edit_align=None,
+              **model_options) -> dict:
     """Fit files and write concentrations.tsv, qc.tsv, fit.nc (and report.pdf; ratios.tsv
     when ``ratios`` names any, e.g. ``["tCho/tNAA", "Glx/GABA"]``).
 
@@ -185,7 +187,8 @@ def fit_files(inputs, basis, *, outdir, water=None, quant_config=None, report=Fa
     if waters and len(waters) not in (1, len(inputs)):
         raise MRSQuantError(f"give one water reference for all inputs or one per input "
                             f"({len(inputs)} inputs, {len(waters)} water files)")
-    loaded, failed, water_src = _load_inputs(inputs, waters, preprocess=preprocess, edit=edit)
+    loaded, failed, water_src = _load_inputs(inputs, waters, preprocess=preprocess, edit=edit,
+                                             edit_align=edit_align)
     for name, reason in failed.items():
         print(f"mrsquant fit: warning: {name}: {reason}", file=sys.stderr)
     # one batch per data grid
@@ -234,7 +237,7 @@ def _fractions_by_name(tissue, cfg, typed: bool, names) -> dict:
     return {}
 
 
-def _load_inputs(inputs, waters, *, preprocess, edit):
+def _load_inputs(inputs, waters, *, preprocess, edit, edit_align=None):
     """Read, check and preprocess each input with its water reference.
 
     Returns ``(loaded, failed, water_src)``: ``(name, path, spectrum, water, record)``
@@ -257,7 +260,7 @@ def _load_inputs(inputs, waters, *, preprocess, edit):
                 _check_signal(w, "water reference")
                 _check_water_grid(s, w)
             if preprocess:
-                s, rec, w = prepare(s, w, edit=edit)
+                s, rec, w = prepare(s, w, edit=edit, edit_align=edit_align)
             else:
                 rec = []
             if s.data.ndim > 1 and not set(s.dims) <= {"x", "y", "z", *(["edit"] if edit == "all" else [])}:

@@ -30,6 +30,10 @@ def add_subparser(sub):
     p.add_argument("--no-preprocess", action="store_true", help="fit multi-transient data without preprocessing")
     p.add_argument("--edit", choices=("diff", "sum", "off", "on"), default="diff",
                    help="edited (MEGA-PRESS) input: which spectrum to fit (default diff; use a DIFF basis)")
+    p.add_argument("--edit-align", choices=("pairs", "conditions"), default=None,
+                   help="edited input: align each ON/OFF (or A-D) repetition as one ('pairs': holds down to "
+                        "SNR ~5 per transient, docs/benchmarks.md mega-align) or each condition's transients "
+                        "separately ('conditions'); default: pairs for HERMES/HERCULES, conditions for MEGA")
     p.add_argument("--priors", choices=("none", "literature"), default="none",
                    help="soft literature priors on minor-metabolite ratios (opt-in; they pull estimates "
                         "towards typical values and shrink real differences; each estimate's prior_influence "
@@ -185,6 +189,7 @@ def run(args) -> int:
     out = fit_files_with_exports(args.inputs, basis, outdir=args.outdir, water=args.water, lcmodel_out=lcmodel_out,
                     quant_config=args.quant_config, report=args.report, progress=not args.quiet, dataset=False,
                     preprocess=not args.no_preprocess, scheduler=args.scheduler, edit=args.edit,
+                    edit_align=args.edit_align,
                     ppm_range=tuple(args.ppm_range),
                     baseline=args.baseline, lineshape=args.lineshape,
                     priors=None if args.no_priors or args.priors == "none" else args.priors, ratios=args.ratios,
@@ -192,7 +197,8 @@ def run(args) -> int:
                     **({"nonnegative": False} if args.allow_negative else {}))
     if args.gaba_model:
         from ..app.gaba import gaba_rows, write_gaba_table  # lazy: startup
-        write_gaba_table(gaba_rows(args.inputs, model=args.gaba_model, water=args.water),
+        write_gaba_table(gaba_rows(args.inputs, model=args.gaba_model, water=args.water,
+                                   edit_align=args.edit_align),
                          f"{out['outdir']}/gaba_plus.tsv")
     from ..app.pipeline import summary_line  # lazy: startup
     print(f"{summary_line(out)} -> {out['outdir']}/concentrations.tsv, "
