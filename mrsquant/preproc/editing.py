@@ -179,8 +179,8 @@ def align_hadamard(spectra: Spectra, *, dim: str = "edit", differences=None, win
 
     Two sub-experiments that differ in one editing band only (:func:`hadamard_pairs`) hold
     identical signals wherever that band edits nothing: the pair's reporter window
-    (:data:`REPORTER_WINDOWS`: Cho/Tau/mI 3.12-3.65 ppm for the 1.9 ppm band, NAA/Glx
-    1.85-2.40 ppm for the GSH band). The offsets ``theta_k = (f_k, phi_k)`` of the conditions
+    (:data:`REPORTER_WINDOWS`: Cr/Cho 2.9-3.35 ppm plus Cr 3.85-4.0 ppm for the 1.9 ppm band,
+    NAA/Glx 1.85-2.15 ppm for the GSH band). The offsets ``theta_k = (f_k, phi_k)`` of the conditions
     minimise the sum over pairs of ``||S_i(theta_i) - S_j(theta_j)||^2`` over each pair's
     window, with the all-OFF condition (D) fixed: block coordinate descent, each condition
     registered (:func:`~mrsquant.preproc.align.register`, frequency, phase and amplitude, no
